@@ -1,0 +1,2 @@
+"""lakeserve: Databricks real-time serving, the GitOps way."""
+__version__ = "0.1.0"

@@ -1,0 +1,143 @@
+"""Pieces shared by every kind: base models, conditions, policies and CEL helpers.
+
+The CRD YAML in ``crds/`` is generated from these models (see ``lakeserve.api.crd``), so every
+field carries a description and the validation rules live next to the field they guard.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+GROUP = "lakeserve.dev"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+CATEGORY = "lakeserve"
+FINALIZER = f"{GROUP}/finalizer"
+
+
+class CamelModel(BaseModel):
+    """Base for spec and status models: camelCase on the wire, snake_case in Python.
+
+    Unknown fields are ignored rather than refused: the API server already prunes them, and an
+    operator older than its CRD must still read newer objects.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        use_enum_values=True,
+    )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The camelCase dict as stored in Kubernetes, without unset fields."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def cel(rule: str, message: str, *, reason: str | None = None, field_path: str | None = None,
+        message_expression: str | None = None) -> dict[str, Any]:
+    """One ``x-kubernetes-validations`` entry."""
+    entry: dict[str, Any] = {"rule": rule, "message": message}
+    if message_expression:
+        entry["messageExpression"] = message_expression
+    if reason:
+        entry["reason"] = reason
+    if field_path:
+        entry["fieldPath"] = field_path
+    return entry
+
+
+def validations(*rules: dict[str, Any]) -> dict[str, Any]:
+    """``json_schema_extra`` carrying CEL rules, for a model or a field."""
+    return {"x-kubernetes-validations": list(rules)}
+
+
+def immutable(field: str, what: str, *, unless_recreate: bool = False) -> dict[str, Any]:
+    """A transition rule refusing changes to an optional create-only field.
+
+    With ``unless_recreate`` the change is allowed when the object opts into
+    ``updatePolicy: Recreate`` (the operator then deletes and recreates the Databricks object).
+    """
+    same = (f"has(self.{field}) == has(oldSelf.{field}) && "
+            f"(!has(self.{field}) || self.{field} == oldSelf.{field})")
+    if unless_recreate:
+        rule = f"(has(self.updatePolicy) && self.updatePolicy == 'Recreate') || ({same})"
+        message = (f"{field} ({what}) cannot be changed in place on Databricks; "
+                   f"set updatePolicy: Recreate to replace the object, or keep the old value")
+    else:
+        rule = same
+        message = f"{field} ({what}) is immutable; create a new object instead"
+    return cel(rule, message, reason="FieldValueForbidden")
+
+
+class DeletionPolicy(str, Enum):
+    """What happens to the Databricks object when the Kubernetes object is deleted."""
+
+    DELETE = "Delete"
+    ORPHAN = "Orphan"
+
+
+class UpdatePolicy(str, Enum):
+    """How changes to fields Databricks cannot update in place are handled."""
+
+    UPDATE = "Update"
+    RECREATE = "Recreate"
+
+
+DELETION_POLICY_DESCRIPTION = (
+    "What happens to the Databricks object when this resource is deleted: Delete removes it, "
+    "Orphan leaves it in the workspace untouched."
+)
+UPDATE_POLICY_DESCRIPTION = (
+    "Update (default) refuses changes to fields Databricks cannot change in place; Recreate allows "
+    "them and the operator replaces the Databricks object (expect a short outage)."
+)
+
+
+class ConditionStatus(str, Enum):
+    TRUE = "True"
+    FALSE = "False"
+    UNKNOWN = "Unknown"
+
+
+class Condition(CamelModel):
+    """A standard Kubernetes condition, as read by kubectl wait, kstatus and Argo CD."""
+
+    type: str = Field(description="Condition type: Ready, Reconciling or Stalled.")
+    status: ConditionStatus = Field(description="True, False or Unknown.")
+    reason: str = Field(description="CamelCase reason for the last transition or the current state.")
+    message: str = Field(default="", description="Human-readable details.")
+    observed_generation: int | None = Field(
+        default=None, description="The metadata.generation this condition was computed for.")
+    last_transition_time: str | None = Field(
+        default=None, description="When status last changed (RFC 3339).")
+
+
+class StatusBase(CamelModel):
+    """Fields every kind's status carries."""
+
+    observed_generation: int | None = Field(
+        default=None, description="The metadata.generation the operator last reconciled.")
+    conditions: list[Condition] = Field(
+        default_factory=list,
+        description="Ready, Reconciling and Stalled, following Kubernetes API conventions.",
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    )
+
+
+class ObjectReference(CamelModel):
+    """A reference to another lakeserve object in the same namespace."""
+
+    kind: str = Field(description="Kind of the referenced object: FeatureFunction or OnlineTable.",
+                      json_schema_extra={"enum": ["FeatureFunction", "OnlineTable"]})
+    name: str = Field(description="metadata.name of the referenced object.", max_length=253)
+
+
+# Three-level Unity Catalog names: catalog.schema.object, each part a plain identifier.
+UC_NAME_PART = r"[A-Za-z0-9_][A-Za-z0-9_-]*"
+UC_THREE_LEVEL_PATTERN = rf"^{UC_NAME_PART}[.]{UC_NAME_PART}[.]{UC_NAME_PART}$"
+UC_THREE_LEVEL_HINT = "a three-level Unity Catalog name: catalog.schema.name"

@@ -1,0 +1,165 @@
+"""Building WorkspaceClients the way an operator needs them.
+
+Construction does network I/O (the host-metadata probe, OIDC discovery) and, with default
+timeouts, can block for five minutes on an unreachable host; so clients are built once per
+credential set, lazily, with explicit timeouts, and a clock that refuses long in-call sleeps
+(a long Retry-After becomes a requeue, not a blocked thread).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.clock import Clock
+from databricks.sdk.config import Config
+
+from lakeserve import __version__
+from lakeserve.databricks.errors import RetryDeferred
+from lakeserve.databricks.limiter import WriteLimiter
+from lakeserve.redact import redact, register_secret
+from lakeserve.settings import Settings
+
+# Secret keys the operator accepts in a credentials Secret, mapped to Config attributes.
+SECRET_KEYS = {
+    "DATABRICKS_HOST": "host",
+    "DATABRICKS_TOKEN": "token",
+    "DATABRICKS_CLIENT_ID": "client_id",
+    "DATABRICKS_CLIENT_SECRET": "client_secret",
+    "DATABRICKS_AUTH_TYPE": "auth_type",
+    "DATABRICKS_ACCOUNT_ID": "account_id",
+    "DATABRICKS_WORKSPACE_ID": "workspace_id",
+    "DATABRICKS_AZURE_RESOURCE_ID": "azure_workspace_resource_id",
+    "ARM_CLIENT_ID": "azure_client_id",
+    "ARM_CLIENT_SECRET": "azure_client_secret",
+    "ARM_TENANT_ID": "azure_tenant_id",
+}
+SENSITIVE_ATTRIBUTES = ("token", "client_secret", "azure_client_secret", "password")
+
+# Re-read a credentials Secret at most this often, to pick up rotation.
+SECRET_REFRESH_SECONDS = 30.0
+
+
+class CredentialsError(Exception):
+    """No usable Databricks credentials; ``reason`` becomes the Stalled condition's reason."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+        self.message = redact(message)
+
+
+class DeferringClock(Clock):
+    """The SDK's clock, except that a sleep longer than ``max_sleep`` raises RetryDeferred."""
+
+    def __init__(self, max_sleep: float):
+        self.max_sleep = max_sleep
+
+    def time(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > self.max_sleep:
+            raise RetryDeferred(seconds)
+        time.sleep(seconds)
+
+
+@dataclass
+class Workspace:
+    """A ready client plus what belongs to its workspace: its host and its write limiter."""
+
+    client: WorkspaceClient
+    host: str
+    limiter: WriteLimiter
+
+
+SecretReader = Callable[[str, str], Mapping[str, str] | None]
+
+
+class WorkspaceProvider:
+    """Hands out the Workspace for the configured credentials, building it on first use."""
+
+    def __init__(self, settings: Settings, secret_reader: SecretReader | None = None):
+        self._settings = settings
+        self._secret_reader = secret_reader
+        self._lock = threading.Lock()
+        self._workspace: Workspace | None = None
+        self._fingerprint: str | None = None
+        self._checked_at = 0.0
+        self._limiters: dict[str, WriteLimiter] = {}
+
+    def get(self) -> Workspace:
+        """Blocking (may do network I/O): call it from a worker thread."""
+        with self._lock:
+            if self._workspace is not None and not self._secret_due():
+                return self._workspace
+            attributes = self._credential_attributes()
+            fingerprint = _fingerprint(attributes)
+            if self._workspace is None or fingerprint != self._fingerprint:
+                self._workspace = self._build(attributes)
+                self._fingerprint = fingerprint
+            return self._workspace
+
+    def _secret_due(self) -> bool:
+        if not self._settings.credentials_secret:
+            return False
+        return time.monotonic() - self._checked_at > SECRET_REFRESH_SECONDS
+
+    def _credential_attributes(self) -> dict[str, str]:
+        if not self._settings.credentials_secret:
+            return {}  # the SDK reads DATABRICKS_* from the environment itself
+        self._checked_at = time.monotonic()
+        namespace, _, name = self._settings.credentials_secret.partition("/")
+        data = self._secret_reader(namespace, name) if self._secret_reader else None
+        if data is None:
+            raise CredentialsError(
+                "CredentialsNotFound",
+                f"the Databricks credentials Secret {namespace}/{name} does not exist; create it "
+                f"with DATABRICKS_HOST and DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/_SECRET)")
+        attributes = {SECRET_KEYS[k]: v for k, v in data.items() if k in SECRET_KEYS and v}
+        if "host" not in attributes:
+            raise CredentialsError(
+                "CredentialsInvalid",
+                f"the Secret {namespace}/{name} has no DATABRICKS_HOST key")
+        return attributes
+
+    def _build(self, attributes: dict[str, str]) -> Workspace:
+        for key in SENSITIVE_ATTRIBUTES:
+            register_secret(attributes.get(key))
+        try:
+            config = Config(
+                **attributes,
+                http_timeout_seconds=self._settings.http_timeout,
+                retry_timeout_seconds=self._settings.retry_timeout,
+                clock=DeferringClock(self._settings.max_sdk_sleep),
+                product="lakeserve",
+                product_version=__version__,
+            )
+        except ValueError as exc:
+            raise CredentialsError("CredentialsInvalid", f"Databricks auth: {exc}") from None
+        for key in SENSITIVE_ATTRIBUTES:
+            register_secret(getattr(config, key, None))
+        if not config.host:
+            raise CredentialsError(
+                "CredentialsNotFound",
+                "no Databricks host configured: set DATABRICKS_HOST (and a token or OAuth client) "
+                "in the operator's environment or LAKESERVE_CREDENTIALS_SECRET")
+        host = config.host.rstrip("/")
+        return Workspace(client=WorkspaceClient(config=config), host=host,
+                         limiter=self._limiter_for(host))
+
+    def _limiter_for(self, host: str) -> WriteLimiter:
+        # One limiter per workspace host, surviving credential rotation.
+        if host not in self._limiters:
+            self._limiters[host] = WriteLimiter(self._settings.write_limit,
+                                                self._settings.write_window)
+        return self._limiters[host]
+
+
+def _fingerprint(attributes: Mapping[str, str]) -> str:
+    return hashlib.sha256(json.dumps(sorted(attributes.items())).encode()).hexdigest()

@@ -1,0 +1,60 @@
+"""Operator settings, read once from LAKESERVE_* environment variables.
+
+Databricks credentials are not here: they come from the SDK's own DATABRICKS_* variables (or a
+Secret named by LAKESERVE_CREDENTIALS_SECRET), so the SDK's whole auth chain keeps working.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Seconds between drift checks of a Ready object.
+    drift_interval: float = 300.0
+    # First poll interval while Databricks converges; grows by converge_growth up to converge_max.
+    converge_interval: float = 5.0
+    converge_growth: float = 1.5
+    converge_max: float = 60.0
+    # Backoff after transient errors: error_backoff * 2^n, capped at error_backoff_max.
+    error_backoff: float = 5.0
+    error_backoff_max: float = 300.0
+    # Client-side limit on create/update calls per workspace (Databricks: 50 per 5 minutes).
+    write_limit: int = 50
+    write_window: float = 300.0
+    # Threads for the blocking SDK calls.
+    workers: int = 16
+    # SDK timeouts: per HTTP request, and the SDK's own retry budget per call.
+    http_timeout: float = 30.0
+    retry_timeout: float = 15.0
+    # Longest sleep the SDK may do inside a call (a longer Retry-After requeues instead).
+    max_sdk_sleep: float = 5.0
+    # "namespace/name" of a Secret holding DATABRICKS_* keys; empty = use the environment.
+    credentials_secret: str = ""
+    # text or json
+    log_format: str = "text"
+    # Port for Prometheus /metrics; 0 disables.
+    metrics_port: int = 0
+    # Identity written into the owner tag of endpoints, so two clusters sharing a workspace
+    # do not fight over the same endpoint.
+    owner_prefix: str = ""
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = env.get(f"LAKESERVE_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, raw, type(getattr(cls, f.name)))
+        return cls(**values)
+
+
+def _parse(name: str, raw: str, kind: type) -> object:
+    try:
+        return kind(raw)
+    except ValueError as exc:
+        raise ValueError(f"LAKESERVE_{name.upper()}={raw!r} is not a valid {kind.__name__}") from exc

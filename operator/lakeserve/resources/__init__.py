@@ -1,0 +1,1 @@
+"""One external client per kind; the only code that talks to Databricks for that kind."""

@@ -1,0 +1,101 @@
+"""The contract between the engine and the one module per kind that talks to Databricks.
+
+Modelled on Crossplane's external client: ``observe`` is read-only and says whether the Databricks
+object exists, whether it matches the spec, and whether an operation is in flight; ``create``,
+``update`` and ``delete`` are idempotent and never wait for a long-running operation. All methods
+are blocking (the SDK is) and run in the engine's thread pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Generic, Protocol, TypeVar
+
+from lakeserve.api.common import ObjectReference
+from lakeserve.databricks.workspace import Workspace
+
+SpecT = TypeVar("SpecT")
+
+
+@dataclass(frozen=True)
+class Managed(Generic[SpecT]):
+    """One Kubernetes object, as a resource client sees it."""
+
+    kind: str
+    namespace: str
+    name: str
+    uid: str
+    generation: int
+    spec: SpecT
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    status: Mapping[str, Any] = field(default_factory=dict)  # as last written by the operator
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Event:
+    """A Kubernetes event to record about the object."""
+
+    reason: str
+    message: str
+    warning: bool = False
+
+
+@dataclass
+class Observation:
+    """What ``observe`` found. The engine turns it into one action and a set of conditions."""
+
+    exists: bool
+    # Fields that differ from the spec, in the user's terms; empty means up to date.
+    diff: list[str] = field(default_factory=list)
+    # Whether the differences can be applied in place; if not, only a Recreate helps.
+    updatable: bool = True
+    # An operation is in flight (reason, message): no write is possible until it ends.
+    busy: tuple[str, str] | None = None
+    # The object cannot progress as specified (reason, message): needs a spec or outside change.
+    failed: tuple[str, str] | None = None
+    # Databricks matches and serves (or holds synced data).
+    ready: bool = False
+    # Why not ready yet, when nothing else explains it (reason, message).
+    progress: tuple[str, str] | None = None
+    # Observed facts for the status (camelCase keys; None removes a key).
+    status: dict[str, Any] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+
+
+@dataclass
+class WriteResult:
+    """What a write did: events to record and status fields to remember."""
+
+    events: list[Event] = field(default_factory=list)
+    status: dict[str, Any] = field(default_factory=dict)
+
+
+class DeleteState(str, Enum):
+    GONE = "Gone"
+    IN_PROGRESS = "InProgress"
+
+
+class ExternalClient(Protocol[SpecT]):
+    """One per kind; constructed per pass with the workspace it talks to."""
+
+    def observe(self, obj: Managed[SpecT]) -> Observation: ...
+
+    def create(self, obj: Managed[SpecT], observation: Observation) -> WriteResult: ...
+
+    def update(self, obj: Managed[SpecT], observation: Observation) -> WriteResult: ...
+
+    def delete(self, obj: Managed[SpecT]) -> DeleteState: ...
+
+
+class ClientFactory(Protocol[SpecT]):
+    def __call__(self, workspace: Workspace) -> ExternalClient[SpecT]: ...
+
+
+def no_dependencies(spec: Any) -> list[ObjectReference]:
+    return []

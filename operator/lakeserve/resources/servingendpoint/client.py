@@ -1,0 +1,273 @@
+"""The only code that talks to Databricks about serving endpoints.
+
+observe = one GET of the endpoint (plus one GET per alias to resolve); writes happen only on a
+real difference, each through the narrowest API: update_config for served entities and routes,
+the tags API for tags, PUT ai-gateway for the gateway, PATCH notifications for e-mails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from databricks.sdk.errors import NotFound
+from databricks.sdk.service.serving import (
+    AiGatewayConfig,
+    EndpointCoreConfigInput,
+    ServingEndpointDetailed,
+)
+
+from lakeserve.api.servingendpoint import ServingEndpointSpec
+from lakeserve.databricks.errors import SpecError
+from lakeserve.databricks.workspace import Workspace
+from lakeserve.reconcile import reasons
+from lakeserve.resources.base import DeleteState, Event, Managed, Observation, WriteResult
+from lakeserve.resources.servingendpoint import compare, facts
+from lakeserve.resources.servingendpoint.desired import (
+    OWNER_TAG,
+    DesiredEndpoint,
+    desired_endpoint,
+)
+
+ALIAS_NOT_FOUND = "AliasNotFound"
+
+
+@dataclass
+class _Plan:
+    """What observe found, kept for the write that follows in the same pass."""
+
+    desired: DesiredEndpoint
+    endpoint: ServingEndpointDetailed | None = None
+    config_changes: list[str] | None = None
+    tags_to_add: dict[str, str] | None = None
+    tags_to_delete: list[str] | None = None
+    gateway: bool = False
+    notifications: bool = False
+
+
+class ServingEndpointClient:
+    def __init__(self, workspace: Workspace, owner_prefix: str = ""):
+        self._w = workspace.client
+        self._host = workspace.host
+        self._limiter = workspace.limiter
+        self._owner_prefix = owner_prefix
+        self._plan: _Plan | None = None
+
+    # ---- observe -------------------------------------------------------------------------
+
+    def observe(self, obj: Managed[ServingEndpointSpec]) -> Observation:
+        desired = desired_endpoint(obj.spec, obj.name, self._owner(obj), self._resolve_alias)
+        self._plan = _Plan(desired)
+        try:
+            endpoint = self._w.serving_endpoints.get(desired.name)
+        except NotFound:
+            return Observation(exists=False,
+                               status={**facts.EMPTY_FACTS, "endpointName": desired.name})
+        self._plan.endpoint = endpoint
+        status = facts.endpoint_facts(endpoint, desired, self._host)
+        owner = _owner_tag(endpoint)
+        if owner and owner != desired.tags[OWNER_TAG]:
+            return Observation(exists=True, status=status, failed=(
+                reasons.OWNED_BY_ANOTHER_OBJECT,
+                f"endpoint {desired.name} is managed by {owner}; pick another spec.name"))
+        return self._compare(desired, endpoint, status)
+
+    def _compare(self, desired: DesiredEndpoint, endpoint: ServingEndpointDetailed,
+                 status: dict) -> Observation:
+        plan = self._plan
+        observation = Observation(exists=True, status=status)
+        config_changes = self._config_changes(desired, endpoint, observation)
+        plan.config_changes = config_changes
+        plan.tags_to_add, plan.tags_to_delete = compare.tag_changes(desired, endpoint)
+        plan.gateway = compare.gateway_differs(desired, endpoint)
+        plan.notifications = compare.notifications_differ(desired, endpoint)
+        observation.diff = list(config_changes)
+        if plan.tags_to_add or plan.tags_to_delete:
+            observation.diff.append("tags")
+        if plan.gateway:
+            observation.diff.append("aiGateway")
+        if plan.notifications:
+            observation.diff.append("emailNotifications")
+        create_only = compare.create_only_diffs(desired, endpoint)
+        if create_only:
+            observation.diff.extend(create_only)
+            observation.updatable = False
+        observation.ready = not observation.diff and not observation.failed and \
+            observation.busy is None and _serving(endpoint)
+        if not observation.ready and not observation.diff and observation.busy is None \
+                and observation.failed is None:
+            observation.progress = (reasons.WAITING_FOR_DATABRICKS,
+                                    f"endpoint is {status['state']['ready']}: "
+                                    f"{_entity_messages(endpoint)}")
+        return observation
+
+    def _config_changes(self, desired: DesiredEndpoint, endpoint: ServingEndpointDetailed,
+                        observation: Observation) -> list[str]:
+        pending = endpoint.pending_config
+        if facts.is_in_progress(endpoint):
+            creating = endpoint.config is None
+            observation.busy = (reasons.CREATING if creating else reasons.UPDATING,
+                                f"Databricks is deploying config version "
+                                f"{pending.config_version if pending else '?'}")
+            return compare.config_diff(desired, pending) if pending else []
+        if facts.has_failed(endpoint) and pending is not None and \
+                not compare.config_diff(desired, pending):
+            # The spec asks for exactly what failed: retrying would fail the same way.
+            observation.failed = (reasons.UPDATE_FAILED,
+                                  "the update to config version "
+                                  f"{pending.config_version} failed: "
+                                  f"{facts.failing_entities(pending)}; still serving config "
+                                  f"version {endpoint.config.config_version if endpoint.config else 'none'}")
+            return []
+        return compare.config_diff(desired, endpoint.config)
+
+    # ---- writes --------------------------------------------------------------------------
+
+    def create(self, obj: Managed[ServingEndpointSpec], observation: Observation) -> WriteResult:
+        desired = self._plan.desired
+        self._take_write_slot()
+        gateway = AiGatewayConfig.from_dict(desired.ai_gateway) if desired.ai_gateway else None
+        self._w.serving_endpoints.create(
+            name=desired.name,
+            config=EndpointCoreConfigInput(
+                name=desired.name,
+                served_entities=[e.as_input() for e in desired.entities],
+                traffic_config=desired.traffic_config(),
+                auto_capture_config=desired.auto_capture_input()),
+            tags=desired.tag_list(),
+            ai_gateway=gateway,
+            email_notifications=desired.notifications(),
+            **desired.create_only,
+        )
+        return WriteResult(
+            events=[Event(reasons.CREATED, f"created endpoint {desired.name} serving "
+                                           f"{_served_text(desired)}")],
+            status={"lastAppliedConfig": _applied(desired, obj.generation)})
+
+    def update(self, obj: Managed[ServingEndpointSpec], observation: Observation) -> WriteResult:
+        plan = self._plan
+        desired = plan.desired
+        result = WriteResult()
+        if plan.config_changes:
+            self._take_write_slot()
+            self._w.serving_endpoints.update_config(
+                desired.name,
+                served_entities=[e.as_input() for e in desired.entities],
+                traffic_config=desired.traffic_config(),
+                auto_capture_config=desired.auto_capture_input())
+            result.events.extend(_alias_moves(obj, desired))
+            result.events.append(Event(reasons.UPDATED, "updating config: "
+                                       + "; ".join(plan.config_changes)))
+            result.status["lastAppliedConfig"] = _applied(desired, obj.generation)
+        if plan.tags_to_add or plan.tags_to_delete:
+            self._w.serving_endpoints.patch(desired.name, add_tags=[
+                t for t in desired.tag_list() if t.key in plan.tags_to_add] or None,
+                delete_tags=plan.tags_to_delete or None)
+            result.events.append(Event(reasons.UPDATED, _tags_text(plan)))
+            if OWNER_TAG in plan.tags_to_add and not _owner_tag(plan.endpoint):
+                result.events.append(Event(reasons.ADOPTED, f"adopted existing endpoint "
+                                           f"{desired.name} (it had no owner tag)"))
+        if plan.gateway:
+            self._take_write_slot()
+            # Sent raw: the SDK drops empty lists, and the gateway config is replaced whole.
+            self._w.api_client.do("PUT", f"/api/2.0/serving-endpoints/{desired.name}/ai-gateway",
+                                  body=desired.ai_gateway)
+            result.events.append(Event(reasons.UPDATED, "updated AI gateway config"))
+        if plan.notifications:
+            self._w.serving_endpoints.update_notifications(
+                desired.name, email_notifications=desired.notifications())
+            result.events.append(Event(reasons.UPDATED, "updated e-mail notifications"))
+        return result
+
+    def delete(self, obj: Managed[ServingEndpointSpec]) -> DeleteState:
+        name = obj.spec.endpoint_name(obj.name)
+        try:
+            endpoint = self._w.serving_endpoints.get(name)
+        except NotFound:
+            return DeleteState.GONE
+        owner = _owner_tag(endpoint)
+        if owner and owner != self._owner(obj):
+            return DeleteState.GONE  # someone else's endpoint: never delete it
+        try:
+            self._w.serving_endpoints.delete(name)
+        except NotFound:
+            pass
+        return DeleteState.GONE
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _resolve_alias(self, model: str, alias: str) -> str:
+        try:
+            version = self._w.model_versions.get_by_alias(model, alias)
+        except NotFound as exc:
+            raise SpecError(ALIAS_NOT_FOUND, f"alias {alias!r} of model {model} does not exist "
+                            f"in Unity Catalog ({exc}); set it, or serve an entityVersion") \
+                from None
+        return str(version.version)
+
+    def _take_write_slot(self) -> None:
+        self._limiter.acquire_or_raise()
+
+    def _owner(self, obj: Managed) -> str:
+        return f"{self._owner_prefix}{obj.namespace}/{obj.name}"
+
+
+def _owner_tag(endpoint: ServingEndpointDetailed | None) -> str | None:
+    tags = endpoint.tags if endpoint else None
+    return {t.key: t.value for t in tags or []}.get(OWNER_TAG)
+
+
+def _serving(endpoint: ServingEndpointDetailed) -> bool:
+    state = endpoint.state
+    return bool(state and state.ready and state.ready.value == "READY"
+                and not facts.is_in_progress(endpoint))
+
+
+def _entity_messages(endpoint: ServingEndpointDetailed) -> str:
+    config = endpoint.config or endpoint.pending_config
+    parts = []
+    for entity in (config.served_entities if config else None) or []:
+        state = entity.state
+        if state and state.deployment and state.deployment.value != "DEPLOYMENT_READY":
+            parts.append(f"{entity.name} {state.deployment.value}"
+                         + (f" ({state.deployment_state_message})"
+                            if state.deployment_state_message else ""))
+    return "; ".join(parts) or "no served entity reports a problem"
+
+
+def _alias_moves(obj: Managed, desired: DesiredEndpoint) -> list[Event]:
+    applied = {e.get("name"): e.get("entityVersion")
+               for e in (obj.status.get("lastAppliedConfig") or {}).get("servedEntities") or []}
+    events = []
+    for entity in desired.entities:
+        before = applied.get(entity.name)
+        if entity.entity_alias and before and before != entity.entity_version:
+            events.append(Event(reasons.ALIAS_MOVED,
+                                f"alias {entity.entity_alias} of {entity.entity_name} moved from "
+                                f"version {before} to {entity.entity_version}; rolling "
+                                f"{entity.name}"))
+    return events
+
+
+def _applied(desired: DesiredEndpoint, generation: int) -> dict:
+    return {
+        "generation": generation,
+        "servedEntities": [{"name": e.name, "entityName": e.entity_name,
+                            "entityVersion": e.entity_version} for e in desired.entities],
+        "routes": [{"servedEntityName": name, "trafficPercentage": pct}
+                   for name, pct in desired.routes],
+    }
+
+
+def _served_text(desired: DesiredEndpoint) -> str:
+    share = dict(desired.routes)
+    return ", ".join(f"{e.name}={e.entity_name} v{e.entity_version} ({share.get(e.name, 0)}%)"
+                     for e in desired.entities)
+
+
+def _tags_text(plan: _Plan) -> str:
+    parts = []
+    if plan.tags_to_add:
+        parts.append("set " + ", ".join(sorted(plan.tags_to_add)))
+    if plan.tags_to_delete:
+        parts.append("removed " + ", ".join(plan.tags_to_delete))
+    return "tags: " + "; ".join(parts)

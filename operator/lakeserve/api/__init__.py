@@ -1,9 +1,9 @@
 """Pydantic models of every kind's spec and status; the CRDs are generated from them."""
 
-from lakeserve.api import servingendpoint
+from lakeserve.api import featurefunction, onlinetable, servingendpoint
 from lakeserve.api.crd import KindInfo
 
-KINDS: list[KindInfo] = [servingendpoint.INFO]
+KINDS: list[KindInfo] = [servingendpoint.INFO, onlinetable.INFO, featurefunction.INFO]
 
 
 def kind_info(kind: str) -> KindInfo:

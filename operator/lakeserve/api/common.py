@@ -51,6 +51,11 @@ def cel(rule: str, message: str, *, reason: str | None = None, field_path: str |
     return entry
 
 
+def cel_quote(text: str) -> str:
+    """A CEL string literal for ``text`` (regexes carry backslashes that CEL must not eat)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def validations(*rules: dict[str, Any]) -> dict[str, Any]:
     """``json_schema_extra`` carrying CEL rules, for a model or a field."""
     return {"x-kubernetes-validations": list(rules)}

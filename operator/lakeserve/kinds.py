@@ -3,17 +3,28 @@ one entry here."""
 
 from __future__ import annotations
 
-from lakeserve.api import servingendpoint as servingendpoint_api
+from lakeserve.api import featurefunction, onlinetable, servingendpoint
 from lakeserve.reconcile.engine import Registration
+from lakeserve.resources.featurefunction import FeatureFunctionClient
+from lakeserve.resources.onlinetable import OnlineTableClient
 from lakeserve.resources.servingendpoint import ServingEndpointClient
 from lakeserve.settings import Settings
 
 
 def registrations(settings: Settings) -> dict[str, Registration]:
     return {
-        servingendpoint_api.KIND: Registration(
-            info=servingendpoint_api.INFO,
+        servingendpoint.KIND: Registration(
+            info=servingendpoint.INFO,
             client_factory=lambda ws: ServingEndpointClient(ws, settings.owner_prefix),
             dependencies=lambda spec: list(spec.depends_on or []),
+        ),
+        onlinetable.KIND: Registration(
+            info=onlinetable.INFO,
+            client_factory=OnlineTableClient,
+            watched_annotations=(onlinetable.SYNC_REQUESTED_ANNOTATION,),
+        ),
+        featurefunction.KIND: Registration(
+            info=featurefunction.INFO,
+            client_factory=FeatureFunctionClient,
         ),
     }

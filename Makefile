@@ -1,0 +1,33 @@
+# Two commands matter: `make demo` (the notebook's scenario on local defaults) and `make test`.
+# Both set up what they need: a virtualenv here, Go-built control-plane binaries cached under
+# ~/.cache/lakeserve (outside the repo).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install test test-unit demo crds clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[emulator,dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit
+
+demo: $(STAMP)
+	$(BIN)/lakeserve demo
+
+crds: $(STAMP)
+	$(BIN)/lakeserve crds --output-dir crds
+
+clean:
+	rm -rf $(VENV) .pytest_cache

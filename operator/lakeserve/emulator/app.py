@@ -1,0 +1,127 @@
+"""The app factory: shared machinery, then one router (and control router) per API area."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from lakeserve.emulator import control, oauth
+from lakeserve.emulator.auth import ClientCredentials, TokenAuthority
+from lakeserve.emulator.calllog import CallLog
+from lakeserve.emulator.clock import Clock, SystemClock
+from lakeserve.emulator.context import EmulatorContext
+from lakeserve.emulator.errors import INTERNAL_ERROR, ApiError, invalid, no_such_api
+from lakeserve.emulator.gateway import Gateway
+from lakeserve.emulator.registry.control import build_control_router as registry_control
+from lakeserve.emulator.registry.routes import build_router as registry_routes
+from lakeserve.emulator.registry.store import ModelRegistry
+from lakeserve.emulator.serving.control import build_control_router as serving_control
+from lakeserve.emulator.serving.routes import build_router as serving_routes
+from lakeserve.emulator.serving.service import ServingService
+from lakeserve.emulator.settings import EmulatorSettings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(token: str, data_dir: str | Path | None = None, *,
+               client_id: str | None = None, client_secret: str | None = None,
+               settings: EmulatorSettings | dict[str, Any] | None = None,
+               clock: Clock | None = None) -> FastAPI:
+    """The emulator as an ASGI app.
+
+    ``token`` is the Bearer token clients must send; with ``client_id``/``client_secret`` OAuth
+    M2M is served too. ``data_dir`` holds the registry (``mlflow.db``); a temp dir when None.
+    ``settings`` are the startup values ``POST /_emulator/reset`` returns to.
+    """
+    if not token:
+        raise ValueError("the emulator needs a non-empty token")
+    ctx = _context(token, _data_dir(data_dir), client_id, client_secret, settings,
+                   clock or SystemClock())
+    app = FastAPI(title="lakeserve emulator", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.emulator = ctx
+    _install_error_handlers(app)
+    app.include_router(oauth.build_router(ctx))
+    app.include_router(control.build_router(ctx))
+    _add_registry(app, ctx)
+    _add_serving(app, ctx)
+    app.add_middleware(Gateway, ctx=ctx)
+    return app
+
+
+def _context(token: str, data_dir: Path, client_id: str | None, client_secret: str | None,
+             settings: EmulatorSettings | dict[str, Any] | None, clock: Clock) -> EmulatorContext:
+    if bool(client_id) != bool(client_secret):
+        raise ValueError("client_id and client_secret go together")
+    startup = _settings(settings)
+    client = ClientCredentials(client_id, client_secret) if client_id and client_secret else None
+    auth = TokenAuthority(token, clock, lambda: ctx.settings.user_name, client)
+    ctx = EmulatorContext(settings=startup, clock=clock, auth=auth, data_dir=data_dir,
+                          calls=CallLog(startup.call_log_max))
+    return ctx
+
+
+def _add_registry(app: FastAPI, ctx: EmulatorContext) -> None:
+    registry = ModelRegistry(ctx.data_dir, lambda: ctx.settings.user_name)
+    app.state.registry = registry
+    app.include_router(registry_routes(registry))
+    app.include_router(registry_control(registry))
+    ctx.on_reset(lambda options: registry.delete_all() if options.get("registry") else None)
+
+
+def _add_serving(app: FastAPI, ctx: EmulatorContext) -> None:
+    service = ServingService(ctx, app.state.registry.version_status)
+    app.state.serving = service
+    app.include_router(serving_routes(service, ctx))
+    app.include_router(serving_control(service))
+    ctx.on_reset(service.reset)
+
+
+def _settings(value: EmulatorSettings | dict[str, Any] | None) -> EmulatorSettings:
+    if isinstance(value, EmulatorSettings):
+        return value.copy()
+    settings = EmulatorSettings()
+    if value:
+        settings.update(value)
+    return settings
+
+
+def _data_dir(value: str | Path | None) -> Path:
+    if value is None:
+        return Path(tempfile.mkdtemp(prefix="lakeserve-emulator-"))
+    path = Path(value).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, error: ApiError) -> Response:
+        return _error_response(error)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        if error.status_code in (404, 405):  # Databricks answers unknown method+path alike
+            return _error_response(no_such_api(request.method, request.url.path))
+        return _error_response(ApiError(error.status_code, "UNKNOWN", str(error.detail)))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, error: RequestValidationError) -> Response:
+        return _error_response(invalid(str(error.errors())))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _error_response(ApiError(500, INTERNAL_ERROR, f"Internal error: {error}"))
+
+
+def _error_response(error: ApiError) -> Response:
+    return Response(error.body(), status_code=error.status, headers=error.headers(),
+                    media_type="application/json")

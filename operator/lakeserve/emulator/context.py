@@ -1,0 +1,58 @@
+"""What every API area shares: settings, clock, auth, call log, faults, the write limiter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lakeserve.emulator.auth import TokenAuthority
+from lakeserve.emulator.calllog import CallLog
+from lakeserve.emulator.clock import Clock
+from lakeserve.emulator.faults import FaultBook
+from lakeserve.emulator.ratelimit import WriteLimiter
+from lakeserve.emulator.settings import EmulatorSettings
+
+# Fixed identities of the emulated workspace (what the SDK reads from the host metadata).
+WORKSPACE_ID = "1234567890123456"
+ACCOUNT_ID = "00000000-0000-4000-8000-00000000e3a1"
+METASTORE_ID = "00000000-0000-4000-8000-0000000003e7"
+
+ResetHook = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class EmulatorContext:
+    settings: EmulatorSettings
+    clock: Clock
+    auth: TokenAuthority
+    data_dir: Path
+    calls: CallLog
+    faults: FaultBook = field(default_factory=FaultBook)
+    limiter: WriteLimiter = field(init=False)
+    workspace_id: str = WORKSPACE_ID
+    account_id: str = ACCOUNT_ID
+    _initial_settings: EmulatorSettings = field(init=False)
+    _reset_hooks: list[ResetHook] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._initial_settings = self.settings.copy()
+        self.limiter = WriteLimiter(self.clock, lambda: self.settings.write_limit)
+
+    def on_reset(self, hook: ResetHook) -> None:
+        """Areas register here to clear their own state on ``POST /_emulator/reset``."""
+        self._reset_hooks.append(hook)
+
+    def update_settings(self, changes: dict[str, Any]) -> None:
+        self.settings.update(changes)
+        self.calls.max_entries = self.settings.call_log_max
+
+    def reset(self, options: dict[str, Any]) -> None:
+        self.settings.__dict__.update(self._initial_settings.copy().__dict__)
+        self.calls.max_entries = self.settings.call_log_max
+        self.faults.clear()
+        self.limiter.reset()
+        self.calls.clear()
+        for hook in self._reset_hooks:
+            hook(options)

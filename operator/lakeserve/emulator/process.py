@@ -1,0 +1,155 @@
+"""Run the emulator as a subprocess on a free loopback port (tests, e2e, demo).
+
+Standard library only, so callers need no web framework::
+
+    with EmulatorProcess(settings={"serving_create_seconds": 1}) as emulator:
+        w = WorkspaceClient(host=emulator.host, token=emulator.token)
+        emulator.control("POST", "/_emulator/registry/model-versions", {"name": "c.s.m"})
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import IO, Any
+
+from lakeserve.emulator.server import CLIENT_ID_ENV, CLIENT_SECRET_ENV
+
+STARTUP_ATTEMPTS = 3  # a fresh port can be taken between choosing it and binding it
+
+
+class EmulatorError(RuntimeError):
+    pass
+
+
+class EmulatorProcess:
+    def __init__(self, *, data_dir: str | Path | None = None, token: str | None = None,
+                 client_id: str | None = None, client_secret: str | None = None,
+                 settings: dict[str, Any] | None = None, startup_timeout: float = 60.0,
+                 python: str = sys.executable):
+        """``data_dir`` None: a temp dir, removed on stop. ``settings`` go to
+        ``PUT /_emulator/settings`` once the emulator answers."""
+        self._own_data_dir = data_dir is None
+        self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="lakeserve-emulator-"))
+        self.token = token or secrets.token_urlsafe(24)
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.settings = settings or {}
+        self.startup_timeout = startup_timeout
+        self.python = python
+        self.port = 0
+        self.log_path = self.data_dir / "emulator.log"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def host(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def registry_uri(self) -> str:
+        """The MLflow tracking/registry URI of the emulator's registry."""
+        return f"sqlite:///{self.data_dir.resolve() / 'mlflow.db'}"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> EmulatorProcess:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        for attempt in range(1, STARTUP_ATTEMPTS + 1):
+            self.port = _free_port()
+            self._spawn()
+            if self._wait_until_answering():
+                break
+            exited = not self.running
+            self._terminate()
+            if not exited or attempt == STARTUP_ATTEMPTS:  # only an early exit is worth a retry
+                raise EmulatorError(f"the emulator did not answer on {self.host}:\n"
+                                    f"{self.log_tail()}")
+        if self.settings:
+            self.control("PUT", "/_emulator/settings", self.settings)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._terminate(timeout)
+        if self._own_data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def control(self, method: str, path: str, body: Any = None, timeout: float = 30.0) -> Any:
+        """Call an ``/_emulator/...`` knob; returns the decoded JSON answer."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.host + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            raise EmulatorError(f"{method} {path} -> {error.code}: "
+                                f"{error.read().decode(errors='replace')}") from None
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def __enter__(self) -> EmulatorProcess:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _spawn(self) -> None:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env.pop(CLIENT_ID_ENV, None)
+        env.pop(CLIENT_SECRET_ENV, None)
+        if self.client_id and self.client_secret:
+            env[CLIENT_ID_ENV], env[CLIENT_SECRET_ENV] = self.client_id, self.client_secret
+        command = [self.python, "-m", "lakeserve", "emulator", "--host", "127.0.0.1",
+                   "--port", str(self.port), "--token", self.token,
+                   "--data-dir", str(self.data_dir)]
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in _terminate)
+        self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, env=env)
+
+    def _wait_until_answering(self) -> bool:
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if not self.running:
+                return False
+            try:
+                self.control("GET", "/_emulator/health", timeout=2)
+                return True
+            except (OSError, EmulatorError):
+                time.sleep(0.1)
+        return False
+
+    def _terminate(self, timeout: float = 10.0) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

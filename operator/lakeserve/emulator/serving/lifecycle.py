@@ -1,0 +1,71 @@
+"""The endpoint state machine, driven by time and evaluated lazily on every read.
+
+create  -> NOT_READY / IN_PROGRESS, the config only in ``pending_config``
+        -> after the create delay: READY / NOT_UPDATING, ``config`` = that config
+update  -> ``pending_config`` + IN_PROGRESS while the old ``config`` keeps serving
+        -> after the update delay: config replaced, NOT_UPDATING
+failure -> UPDATE_FAILED, ``pending_config`` stays visible, the old ``config`` (if any) keeps
+           serving and ``ready`` is unchanged
+
+Delays are read from the current settings each time, so changing them also moves in-flight work
+(a test can finish an update at once by setting the delay to 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from databricks.sdk.service.serving import (
+    EndpointStateConfigUpdate,
+    EndpointStateReady,
+    ServedModelState,
+    ServedModelStateDeployment,
+)
+
+from lakeserve.emulator.serving.model import ChangeKind, ConfigRevision, Endpoint
+
+IN_PROGRESS = EndpointStateConfigUpdate.IN_PROGRESS
+CREATING_MESSAGE = "Creating the served entity's container and deploying it."
+ABORTED_MESSAGE = "Deployment aborted because another served entity of this config failed."
+
+Delay = Callable[[ChangeKind], float]
+
+
+def submit(endpoint: Endpoint, revision: ConfigRevision) -> None:
+    endpoint.pending = revision
+    endpoint.last_version = revision.version
+    endpoint.config_update = IN_PROGRESS
+
+
+def is_updating(endpoint: Endpoint) -> bool:
+    return endpoint.config_update is IN_PROGRESS
+
+
+def advance(endpoint: Endpoint, now: float, delay: Delay) -> None:
+    """Finish the pending revision when its delay has passed."""
+    revision = endpoint.pending
+    if revision is None or endpoint.config_update is not IN_PROGRESS:
+        return
+    if now < revision.submitted_at + delay(revision.kind):
+        return
+    if revision.failures:
+        endpoint.config_update = EndpointStateConfigUpdate.UPDATE_FAILED
+        return
+    endpoint.active, endpoint.pending = revision, None
+    endpoint.config_update = EndpointStateConfigUpdate.NOT_UPDATING
+    endpoint.ready = EndpointStateReady.READY
+
+
+def entity_state(endpoint: Endpoint, revision: ConfigRevision,
+                 entity_name: str) -> ServedModelState:
+    if revision is endpoint.active:
+        return ServedModelState(deployment=ServedModelStateDeployment.DEPLOYMENT_READY)
+    if endpoint.config_update is IN_PROGRESS:
+        return ServedModelState(deployment=ServedModelStateDeployment.DEPLOYMENT_CREATING,
+                                deployment_state_message=CREATING_MESSAGE)
+    failure = revision.failures.get(entity_name)
+    if failure is not None:
+        return ServedModelState(deployment=ServedModelStateDeployment.DEPLOYMENT_FAILED,
+                                deployment_state_message=failure)
+    return ServedModelState(deployment=ServedModelStateDeployment.DEPLOYMENT_ABORTED,
+                            deployment_state_message=ABORTED_MESSAGE)

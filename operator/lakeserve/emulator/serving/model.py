@@ -1,0 +1,69 @@
+"""What the emulator keeps per serving endpoint."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from databricks.sdk.service.serving import (
+    AiGatewayConfig,
+    AutoCaptureConfigInput,
+    EmailNotifications,
+    EndpointStateConfigUpdate,
+    EndpointStateReady,
+    RateLimit,
+    Route,
+    ServedEntityInput,
+    TelemetryConfig,
+)
+
+
+class ChangeKind(enum.Enum):
+    """Which delay setting applies to a config revision."""
+
+    CREATE = "create"
+    UPDATE = "update"
+
+
+@dataclass
+class ConfigRevision:
+    """One submitted config: served entities (defaults filled) and routes."""
+
+    version: int
+    kind: ChangeKind
+    entities: list[ServedEntityInput]
+    routes: list[Route]
+    auto_capture: AutoCaptureConfigInput | None
+    submitted_at: float
+    creator: str
+    # served entity name -> deployment failure message (decided when the revision is submitted)
+    failures: dict[str, str] = field(default_factory=dict)
+    external: bool = False
+
+
+@dataclass
+class Endpoint:
+    name: str
+    id: str
+    creator: str
+    created_at: float
+    updated_at: float
+    tags: dict[str, str | None] = field(default_factory=dict)
+    ai_gateway: AiGatewayConfig | None = None
+    description: str | None = None
+    budget_policy_id: str | None = None
+    route_optimized: bool | None = None
+    endpoint_url: str | None = None
+    email_notifications: EmailNotifications | None = None
+    rate_limits: list[RateLimit] = field(default_factory=list)
+    telemetry_config: TelemetryConfig | None = None
+    active: ConfigRevision | None = None  # what serves traffic
+    pending: ConfigRevision | None = None  # the update in flight, or the one that failed
+    config_update: EndpointStateConfigUpdate = EndpointStateConfigUpdate.NOT_UPDATING
+    ready: EndpointStateReady = EndpointStateReady.NOT_READY
+    last_version: int = 0
+
+    @property
+    def latest(self) -> ConfigRevision | None:
+        """The most recently submitted revision (pending if any, else active)."""
+        return self.pending or self.active

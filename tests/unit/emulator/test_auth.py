@@ -1,0 +1,40 @@
+"""Bearer auth with the workspace token or OAuth tokens issued to the M2M client."""
+
+from __future__ import annotations
+
+import pytest
+
+from lakeserve.emulator.errors import ApiError
+
+from .conftest import CLIENT, TOKEN
+
+
+@pytest.mark.parametrize("header, reason", [
+    (None, "no header"),
+    ("", "empty header"),
+    (f"Basic {TOKEN}", "wrong scheme"),
+    ("Bearer", "scheme without a credential"),
+    ("Bearer wrong-token", "wrong token"),
+])
+def test_bad_credentials_are_unauthenticated_without_echoing_them(ctx, header, reason):
+    with pytest.raises(ApiError) as caught:
+        ctx.auth.principal(header)
+    assert (caught.value.status, caught.value.error_code) == (401, "UNAUTHENTICATED"), reason
+    assert TOKEN not in caught.value.message and "wrong-token" not in caught.value.message
+
+
+def test_the_workspace_token_belongs_to_the_configured_user(ctx):
+    assert ctx.auth.principal(f"Bearer {TOKEN}") == ctx.settings.user_name
+    ctx.settings.user_name = "other@example.com"
+    assert ctx.auth.principal(f"bearer {TOKEN}") == "other@example.com"
+
+
+def test_oauth_tokens_are_issued_to_the_client_and_expire(ctx, clock):
+    assert ctx.auth.issue(CLIENT.client_id, "wrong", 60) is None
+    assert ctx.auth.issue("someone-else", CLIENT.client_secret, 60) is None
+    issued = ctx.auth.issue(CLIENT.client_id, CLIENT.client_secret, 60)
+    assert issued.expires_in == 60
+    assert ctx.auth.principal(f"Bearer {issued.access_token}") == CLIENT.client_id
+    clock.advance(60)
+    with pytest.raises(ApiError, match="Invalid access token"):
+        ctx.auth.principal(f"Bearer {issued.access_token}")

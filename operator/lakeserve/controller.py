@@ -7,6 +7,7 @@ matter) and a deletion handler behind the ``lakeserve.dev/finalizer`` finalizer.
 from __future__ import annotations
 
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -100,6 +101,10 @@ def run_operator(namespaces: list[str], all_namespaces: bool, liveness: str | No
     config = Settings.from_env()
     kopf.configure(verbose=verbose, log_format=kopf.LogFormat.JSON if config.log_format == "json"
                    else kopf.LogFormat.PLAIN)
+    if not os.environ.get("LAKESERVE_DEBUG_HTTP"):
+        # The SDK logs whole request and response bodies at DEBUG; keep them out of --verbose.
+        for noisy in ("databricks.sdk", "urllib3", "kubernetes.client.rest"):
+            logging.getLogger(noisy).setLevel(logging.INFO)
     install_log_redaction()
     kopf.run(clusterwide=all_namespaces, namespaces=namespaces, liveness_endpoint=liveness,
              standalone=True)

@@ -99,3 +99,146 @@ def kubectl(kubeconfig: str) -> Kubectl:
 def kubectl_for() -> Callable[[str], Kubectl]:
     """kubectl against another cluster, given its kubeconfig path."""
     return make_kubectl
+
+
+# ---- the operator under test, its workspace, and helpers for manifests ---------------------
+
+import json  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+
+import yaml  # noqa: E402
+from databricks.sdk import WorkspaceClient  # noqa: E402
+from databricks.sdk.config import Config  # noqa: E402
+
+from lakeserve.emulator.process import EmulatorProcess  # noqa: E402
+from lakeserve.operator_process import OperatorProcess  # noqa: E402
+
+REPO = _E2E_DIR.parents[1]
+REAL_HOST_VARIABLE = "LAKESERVE_E2E_DATABRICKS_HOST"
+REAL_TOKEN_VARIABLE = "LAKESERVE_E2E_DATABRICKS_TOKEN"
+
+# Short intervals so convergence, drift and backoff are observable within a test's time limit.
+OPERATOR_SETTINGS = {
+    "drift_interval": "4", "converge_interval": "0.5", "converge_growth": "1.3",
+    "converge_max": "2", "error_backoff": "1", "error_backoff_max": "8",
+    "retry_timeout": "5", "max_sdk_sleep": "2",
+    # the limiter has its own test with its own operator; here it would only slow the suite
+    "write_limit": "1000",
+}
+EMULATOR_SETTINGS = {"serving_create_seconds": 2.0, "serving_update_seconds": 2.0}
+
+
+class Workspace:
+    """The Databricks workspace the e2e run talks to: the emulator, or a real one."""
+
+    def __init__(self, host: str, token: str, emulator: EmulatorProcess | None):
+        self.host, self.token, self.emulator = host, token, emulator
+        self.client = WorkspaceClient(config=Config(host=host, token=token,
+                                                    http_timeout_seconds=30,
+                                                    retry_timeout_seconds=30))
+
+    def require_emulator(self) -> EmulatorProcess:
+        if self.emulator is None:
+            pytest.skip("needs the emulator's call log or knobs (running against a real workspace)")
+        return self.emulator
+
+    def calls(self, since: int = 0) -> dict:
+        return self.require_emulator().control("GET", f"/_emulator/calls?since={since}")
+
+    def last_seq(self) -> int:
+        return self.calls()["last_seq"]
+
+    def count(self, method_path: str, since: int = 0) -> int:
+        return self.calls(since)["counts"].get(method_path, 0)
+
+
+@pytest.fixture(scope="session")
+def workspace() -> Iterator[Workspace]:
+    host, token = os.environ.get(REAL_HOST_VARIABLE), os.environ.get(REAL_TOKEN_VARIABLE)
+    if host and token:
+        yield Workspace(host, token, None)
+        return
+    with EmulatorProcess(settings=EMULATOR_SETTINGS) as emulator:
+        yield Workspace(emulator.host, emulator.token, emulator)
+
+
+@pytest.fixture(scope="session")
+def crds(kubectl: Kubectl) -> None:
+    kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
+    kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", str(REPO / "crds"))
+
+
+@pytest.fixture(scope="session")
+def operator(kubeconfig: str, workspace: Workspace, crds: None,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorProcess]:
+    log = tmp_path_factory.mktemp("operator") / "operator.log"
+    process = OperatorProcess(kubeconfig, workspace.host, workspace.token, log,
+                              settings=OPERATOR_SETTINGS)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+        print(f"\noperator log: {log}")
+
+
+class Cluster:
+    """kubectl in one test namespace, with the waits the tests need."""
+
+    def __init__(self, kubectl: Kubectl, namespace: str):
+        self.kubectl, self.namespace = kubectl, namespace
+
+    def apply(self, manifest: dict | str, check: bool = True):
+        text = manifest if isinstance(manifest, str) else yaml.safe_dump(manifest)
+        return self.kubectl("apply", "-n", self.namespace, "-f", "-", input=text, check=check)
+
+    def get(self, kind: str, name: str) -> dict | None:
+        result = self.kubectl("get", kind, name, "-n", self.namespace, "-o", "json", check=False)
+        return json.loads(result.stdout) if result.returncode == 0 else None
+
+    def wait(self, kind: str, name: str, condition: str = "Ready", timeout: int = 90) -> dict:
+        self.kubectl("wait", f"{kind}/{name}", "-n", self.namespace,
+                     f"--for=condition={condition}", f"--timeout={timeout}s",
+                     timeout=timeout + 15)
+        return self.get(kind, name)
+
+    def delete(self, kind: str, name: str, wait: bool = True, timeout: int = 60) -> None:
+        self.kubectl("delete", kind, name, "-n", self.namespace, f"--wait={str(wait).lower()}",
+                     f"--timeout={timeout}s", timeout=timeout + 15)
+
+    def events(self, name: str) -> list[dict]:
+        result = self.kubectl("get", "events", "-n", self.namespace, "-o", "json",
+                              "--field-selector", f"involvedObject.name={name}")
+        return json.loads(result.stdout)["items"]
+
+    def event_reasons(self, name: str) -> list[str]:
+        return [e["reason"] for e in self.events(name)]
+
+
+@pytest.fixture
+def cluster(kubectl: Kubectl, operator: OperatorProcess) -> Iterator[Cluster]:
+    namespace = f"e2e-{uuid.uuid4().hex[:8]}"
+    kubectl("create", "namespace", namespace)
+    try:
+        yield Cluster(kubectl, namespace)
+    finally:
+        kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 60, interval: float = 0.25,
+             message: str = "condition") -> object:
+    """Poll until predicate() is truthy; returns its value or fails the test with ``message``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def poll() -> Callable[..., object]:
+    return wait_for

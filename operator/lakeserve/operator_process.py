@@ -25,7 +25,8 @@ class OperatorProcess:
 
     def __init__(self, kubeconfig: str, databricks_host: str, databricks_token: str,
                  log_path: str | Path, settings: Mapping[str, str] | None = None,
-                 extra_env: Mapping[str, str] | None = None, verbose: bool = False):
+                 extra_env: Mapping[str, str] | None = None, verbose: bool = False,
+                 namespaces: list[str] | None = None):
         self.kubeconfig = kubeconfig
         self.log_path = Path(log_path)
         self.port = free_port()
@@ -38,6 +39,7 @@ class OperatorProcess:
             **(extra_env or {}),
         }
         self._verbose = verbose
+        self._namespaces = namespaces or []
         self._process: subprocess.Popen | None = None
         self._log = None
 
@@ -49,6 +51,8 @@ class OperatorProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")
         command = [sys.executable, "-m", "lakeserve", "run", "--liveness", self.liveness_url]
+        for namespace in self._namespaces:  # globs such as e2e-* work too
+            command += ["--namespace", namespace]
         self._process = subprocess.Popen(
             command + (["--verbose"] if self._verbose else []),
             env=self._env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)

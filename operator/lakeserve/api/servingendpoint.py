@@ -219,7 +219,7 @@ class EndpointConfig(CamelModel):
                 + effective_entity_name_cel("b") + " == " + effective_entity_name_cel("a") + "))",
                 "served entity names must be unique within the endpoint (names default to "
                 "<model>-<alias or version>; set name to tell entities apart)",
-                reason="FieldValueDuplicate", field_path=".servedEntities"),
+                reason="FieldValueInvalid", field_path=".servedEntities"),
             cel("!has(self.trafficConfig) || self.trafficConfig.routes.all(r, "
                 "self.servedEntities.exists(e, " + effective_entity_name_cel("e")
                 + " == r.servedEntityName))",

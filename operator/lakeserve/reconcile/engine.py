@@ -188,6 +188,7 @@ class Engine:
             return _Decision(Verdict.reconciling(reasons.RATE_LIMITED, str(exc)),
                              exc.seconds + 1.0)
         except Exception as exc:  # noqa: BLE001 - classified, reported, retried or stalled
+            log.debug("pass of %s/%s failed", obj.namespace, obj.name, exc_info=True)
             return self._failed(classify(exc), memory, workspace)
 
     async def _act(self, client: ExternalClient, obj: Managed, observation: Observation,
@@ -311,9 +312,21 @@ class Engine:
             meta = body["metadata"]
             await self.kube.patch_status(registration.info, meta["namespace"], meta["name"], patch)
         memory.status = new_status
+        self._log_verdict(body, verdict, old_status.get("conditions"))
         for event in decision.events:
             self._record(body, event)
         self._warn_once(body, verdict, memory)
+
+    def _log_verdict(self, body: Mapping[str, Any], verdict: Verdict,
+                     previous: list[dict] | None) -> None:
+        """One log line when the object's condition changes, not one per pass."""
+        before = conditions.condition({"conditions": previous or []}, verdict.phase.value)
+        if before and before.get("status") == "True" and before.get("reason") == verdict.reason:
+            return
+        meta = body.get("metadata") or {}
+        level = logging.WARNING if verdict.phase is conditions.Phase.STALLED else logging.INFO
+        log.log(level, "%s %s/%s: %s (%s) %s", body.get("kind"), meta.get("namespace"),
+                meta.get("name"), verdict.phase.value, verdict.reason, verdict.message)
 
     def _warn_once(self, body: Mapping[str, Any], verdict: Verdict, memory: _Memory) -> None:
         """One Warning event per distinct failure, not one per pass."""
@@ -328,7 +341,11 @@ class Engine:
             self._record(body, Event(verdict.reason, verdict.message, warning=True))
 
     def _record(self, body: Mapping[str, Any], event: Event) -> None:
-        self.events.record(body, Event(event.reason, redact(event.message), event.warning))
+        message = redact(event.message)
+        meta = body.get("metadata") or {}
+        log.log(logging.WARNING if event.warning else logging.INFO, "%s %s/%s event %s: %s",
+                body.get("kind"), meta.get("namespace"), meta.get("name"), event.reason, message)
+        self.events.record(body, Event(event.reason, message, event.warning))
 
     def _deletion_blocked(self, body: Mapping[str, Any], memory: _Memory, reason: str,
                           message: str) -> float:
@@ -352,7 +369,19 @@ class Engine:
 
     async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, fn, *args)
+        result, error = await loop.run_in_executor(self.executor, _captured, fn, args)
+        if error is not None:
+            raise error
+        return result
+
+
+def _captured(fn: Callable[..., Any], args: tuple) -> tuple[Any, BaseException | None]:
+    """Run ``fn`` and hand back its exception as a value: asyncio replaces a TimeoutError
+    crossing from a thread with a fresh one, losing the SDK's cause (what was retried)."""
+    try:
+        return fn(*args), None
+    except Exception as exc:  # noqa: BLE001 - re-raised by the caller
+        return None, exc
 
 
 def _uid(body: Mapping[str, Any]) -> str:

@@ -324,3 +324,19 @@ def test_delete_policy_deletes():
     assert asyncio.run(engine.finalize("ServingEndpoint", body())) is None
     assert client.writes == ["delete"]
     assert events.reasons() == [reasons.DELETED]
+
+
+def test_sdk_timeout_keeps_its_cause_across_the_thread_pool():
+    """The SDK raises TimeoutError from the 429 it kept retrying: still Throttled here."""
+    def exhausted():
+        try:
+            raise TooManyRequests("slow down", error_code="REQUEST_LIMIT_EXCEEDED")
+        except TooManyRequests as inner:
+            raise TimeoutError("Timed out after 0:00:05") from inner
+
+    class TimingOut(ScriptedClient):
+        def create(self, obj, observation):
+            exhausted()
+
+    outcome, _, _ = run(TimingOut([Observation(exists=False)]), body())
+    assert outcome.verdict.reason == reasons.THROTTLED

@@ -115,6 +115,8 @@ from lakeserve.emulator.process import EmulatorProcess  # noqa: E402
 from lakeserve.operator_process import OperatorProcess  # noqa: E402
 
 REPO = _E2E_DIR.parents[1]
+# Namespaces of the session's operator; tests that run an operator of their own use others.
+E2E_PREFIX = "e2e-"
 REAL_HOST_VARIABLE = "LAKESERVE_E2E_DATABRICKS_HOST"
 REAL_TOKEN_VARIABLE = "LAKESERVE_E2E_DATABRICKS_TOKEN"
 
@@ -174,7 +176,7 @@ def operator(kubeconfig: str, workspace: Workspace, crds: None,
              tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorProcess]:
     log = tmp_path_factory.mktemp("operator") / "operator.log"
     process = OperatorProcess(kubeconfig, workspace.host, workspace.token, log,
-                              settings=OPERATOR_SETTINGS)
+                              settings=OPERATOR_SETTINGS, namespaces=[f"{E2E_PREFIX}*"])
     process.start()
     try:
         yield process
@@ -217,13 +219,46 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(kubectl: Kubectl, operator: OperatorProcess) -> Iterator[Cluster]:
-    namespace = f"e2e-{uuid.uuid4().hex[:8]}"
-    kubectl("create", "namespace", namespace)
-    try:
-        yield Cluster(kubectl, namespace)
-    finally:
+def namespaces(kubectl: Kubectl) -> Iterator[Callable[[str], Cluster]]:
+    """Makes test namespaces (``prefix`` + random suffix), deleted after the test."""
+    made: list[str] = []
+
+    def make(prefix: str = E2E_PREFIX) -> Cluster:
+        namespace = f"{prefix}{uuid.uuid4().hex[:8]}"
+        kubectl("create", "namespace", namespace)
+        made.append(namespace)
+        return Cluster(kubectl, namespace)
+
+    yield make
+    for namespace in made:
         kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+
+
+@pytest.fixture
+def cluster(namespaces: Callable[[str], Cluster], operator: OperatorProcess) -> Cluster:
+    """A fresh namespace watched by the session's operator."""
+    return namespaces(E2E_PREFIX)
+
+
+class Models:
+    """Registers model versions in the workspace's Unity Catalog registry (emulator only)."""
+
+    def __init__(self, workspace: Workspace):
+        self.workspace = workspace
+
+    def register(self, name: str, aliases: list[str] | None = None) -> int:
+        emulator = self.workspace.require_emulator()
+        answer = emulator.control("POST", "/_emulator/registry/model-versions",
+                                  {"name": name, "aliases": aliases or []})
+        return int(answer["version"])
+
+    def set_alias(self, name: str, alias: str, version: int) -> None:
+        self.workspace.client.registered_models.set_alias(name, alias, version)
+
+
+@pytest.fixture(scope="session")
+def models(workspace: Workspace) -> Models:
+    return Models(workspace)
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 60, interval: float = 0.25,

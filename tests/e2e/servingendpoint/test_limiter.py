@@ -1,0 +1,92 @@
+"""The client-side write limiter and Databricks' 429s, with an operator of their own."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from lakeserve.operator_process import OperatorProcess
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+
+PREFIX = "lim-"
+LIMIT, WINDOW = 2, 15
+
+
+@pytest.fixture(scope="module")
+def limited_operator(kubeconfig, workspace, crds, tmp_path_factory):
+    workspace.require_emulator()
+    from tests.e2e.conftest import OPERATOR_SETTINGS  # noqa: PLC0415 - same settings, tighter limit
+    settings = {**OPERATOR_SETTINGS, "write_limit": str(LIMIT), "write_window": str(WINDOW)}
+    log = tmp_path_factory.mktemp("limited-operator") / "operator.log"
+    with OperatorProcess(kubeconfig, workspace.host, workspace.token, log, settings=settings,
+                         namespaces=[f"{PREFIX}*"]) as process:
+        yield process
+
+
+@pytest.fixture
+def model(models):
+    name = f"main.e2e.limit_{uuid.uuid4().hex[:6]}"
+    models.register(name)
+    return name
+
+
+def endpoint(name, model):
+    return {"apiVersion": "lakeserve.dev/v1alpha1", "kind": "ServingEndpoint",
+            "metadata": {"name": name},
+            "spec": {"name": name, "config": {"servedEntities": [
+                {"entityName": model, "entityVersion": "1", "workloadSize": "Small"}]}}}
+
+
+def creates(workspace, since, prefix):
+    return [c for c in workspace.calls(since)["calls"] if c["method"] == "POST"
+            and c["path"] == "/api/2.0/serving-endpoints"
+            and (c.get("body") or {}).get("name", "").startswith(prefix)]
+
+
+def test_writes_beyond_the_limit_wait_for_a_free_slot(limited_operator, namespaces, workspace,
+                                                      model, poll):
+    cluster = namespaces(PREFIX)
+    prefix = f"{cluster.namespace}-"
+    since = workspace.last_seq()
+    for i in range(3):
+        cluster.apply(endpoint(f"{prefix}{i}", model))
+    reasons = poll(lambda: {b["metadata"]["name"]: next(
+        c["reason"] for c in b.get("status", {}).get("conditions", []) if c["type"] == "Ready")
+        for b in (cluster.get("servingendpoint", f"{prefix}{i}") for i in range(3))
+        if b.get("status")} if all(
+        (cluster.get("servingendpoint", f"{prefix}{i}") or {}).get("status") for i in range(3))
+        else None, timeout=30, message="status on all three")
+    assert sorted(reasons.values()).count("RateLimited") == 1, reasons
+    for i in range(3):
+        cluster.wait("servingendpoint", f"{prefix}{i}", timeout=WINDOW * 3)
+    times = sorted(c["time"] for c in creates(workspace, since, prefix))
+    assert len(times) == 3, "every create was sent once: no attempt beyond the limit"
+    assert times[2] - times[0] >= WINDOW - 1, "the third create waited for the window"
+
+
+@pytest.mark.parametrize("retry_after", [3, None], ids=["with-retry-after", "without"])
+def test_429_is_handled_without_a_tight_loop(limited_operator, namespaces, workspace, model,
+                                             retry_after, poll):
+    emulator = workspace.require_emulator()
+    cluster = namespaces(PREFIX)
+    name = f"{cluster.namespace}-throttled"
+    times = 1 if retry_after else 4
+    emulator.control("POST", "/_emulator/faults", {
+        "method": "POST", "path": "^/api/2.0/serving-endpoints$", "status": 429,
+        "retry_after": retry_after, "times": times})
+    try:
+        since = workspace.last_seq()
+        cluster.apply(endpoint(name, model))
+        cluster.wait("servingendpoint", name, timeout=90)
+    finally:
+        emulator.control("DELETE", "/_emulator/faults")
+    attempts = sorted(c["time"] for c in creates(workspace, since, name))
+    assert len(attempts) == times + 1, "each refused attempt was retried, nothing more"
+    gaps = [b - a for a, b in zip(attempts, attempts[1:])]
+    if retry_after:
+        assert gaps[0] >= retry_after, "Retry-After was honoured"
+    else:
+        assert min(gaps) >= 0.9, f"no tight loop: {gaps}"
+    assert "Throttled" in cluster.event_reasons(name)

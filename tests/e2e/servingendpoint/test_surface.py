@@ -1,0 +1,110 @@
+"""Tags, AI gateway, sizing, environment variables, create-only fields and inference tables."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+
+
+@pytest.fixture
+def model(models):
+    name = f"main.e2e.surface_{uuid.uuid4().hex[:6]}"
+    models.register(name)
+    return name
+
+
+def single(name, model, **spec):
+    entity = {"name": "only", "entityName": model, "entityVersion": "1",
+              "workloadSize": "Small", "scaleToZeroEnabled": True}
+    entity.update(spec.pop("entity", {}))
+    return {"apiVersion": "lakeserve.dev/v1alpha1", "kind": "ServingEndpoint",
+            "metadata": {"name": name},
+            "spec": {"config": {"servedEntities": [entity], **spec.pop("config", {})}, **spec}}
+
+
+def writes(workspace, name, since):
+    return [f"{c['method']} {c['path']}" for c in workspace.calls(since)["calls"]
+            if c["method"] != "GET" and f"/serving-endpoints/{name}" in c["path"]
+            or (c["method"] == "POST" and c["path"] == "/api/2.0/serving-endpoints"
+                and (c.get("body") or {}).get("name") == name)]
+
+
+def test_tags_go_through_the_tags_api(cluster, workspace, model):
+    workspace.require_emulator()
+    name = "surface-tags"
+    cluster.apply(single(name, model, tags=[{"key": "team", "value": "ml"}]))
+    cluster.wait("servingendpoint", name)
+    since = workspace.last_seq()
+    cluster.apply(single(name, model, tags=[{"key": "app", "value": "churn"}]))
+    body = cluster.wait("servingendpoint", name)
+    assert body["status"]["observedGeneration"] == 2
+    assert writes(workspace, name, since) == [f"PATCH /api/2.0/serving-endpoints/{name}/tags"]
+    tags = {t.key: t.value for t in workspace.client.serving_endpoints.get(name).tags}
+    assert tags["app"] == "churn" and "team" not in tags
+    assert tags["lakeserve-owner"] == f"{cluster.namespace}/{name}"
+
+
+def test_ai_gateway_and_inference_table(cluster, workspace, model, poll):
+    name = "surface-gateway"
+    gateway = {"usageTrackingConfig": {"enabled": True},
+               "rateLimits": [{"calls": 100, "key": "user"}],
+               "guardrails": {"input": {"pii": {"behavior": "BLOCK"}}},
+               "fallbackConfig": {"enabled": False},
+               "inferenceTableConfig": {"catalogName": "main", "schemaName": "e2e",
+                                        "tableNamePrefix": "gw"}}
+    cluster.apply(single(name, model, aiGateway=gateway))
+    body = cluster.wait("servingendpoint", name)
+    assert body["status"]["inferenceTable"] == "main.e2e.gw_payload"
+    observed = workspace.client.serving_endpoints.get(name).ai_gateway
+    assert observed.usage_tracking_config.enabled and observed.rate_limits[0].calls == 100
+    gateway["rateLimits"] = [{"calls": 5}]
+    cluster.apply(single(name, model, aiGateway=gateway))
+    poll(lambda: workspace.client.serving_endpoints.get(name).ai_gateway.rate_limits[0].calls
+         == 5, message="the new rate limit")
+    cluster.wait("servingendpoint", name)
+
+
+def test_sizing_environment_and_workload_type_in_one_update(cluster, workspace, model):
+    workspace.require_emulator()
+    name = "surface-sizing"
+    cluster.apply(single(name, model))
+    cluster.wait("servingendpoint", name)
+    since = workspace.last_seq()
+    entity = {"workloadSize": None, "minProvisionedConcurrency": 4,
+              "maxProvisionedConcurrency": 8, "workloadType": "GPU_SMALL",
+              "scaleToZeroEnabled": False,
+              "environmentVars": {"OPENAI_API_KEY": "{{secrets/ml/openai}}", "MODE": "ab"}}
+    manifest = single(name, model, entity=entity)
+    del manifest["spec"]["config"]["servedEntities"][0]["workloadSize"]
+    cluster.apply(manifest)
+    body = cluster.wait("servingendpoint", name)
+    assert body["status"]["observedGeneration"] == 2
+    assert writes(workspace, name, since) == [f"PUT /api/2.0/serving-endpoints/{name}/config"]
+    (served,) = workspace.client.serving_endpoints.get(name).config.served_entities
+    assert (served.min_provisioned_concurrency, served.max_provisioned_concurrency) == (4, 8)
+    assert served.workload_type.value == "GPU_SMALL" and not served.scale_to_zero_enabled
+    assert served.environment_vars["OPENAI_API_KEY"] == "{{secrets/ml/openai}}"
+
+
+def test_create_only_change_with_recreate_replaces_the_endpoint(cluster, workspace, model):
+    name = "surface-recreate"
+    cluster.apply(single(name, model, description="first", updatePolicy="Recreate"))
+    cluster.wait("servingendpoint", name)
+    first_id = workspace.client.serving_endpoints.get(name).id
+    cluster.apply(single(name, model, description="second", updatePolicy="Recreate"))
+    body = cluster.wait("servingendpoint", name)
+    assert body["status"]["observedGeneration"] == 2
+    endpoint = workspace.client.serving_endpoints.get(name)
+    assert endpoint.description == "second" and endpoint.id != first_id
+    assert "Recreating" in cluster.event_reasons(name)
+
+
+def test_legacy_auto_capture_reports_the_payload_table(cluster, model):
+    name = "surface-capture"
+    cluster.apply(single(name, model, config={"autoCaptureConfig": {
+        "catalogName": "main", "schemaName": "e2e", "tableNamePrefix": "cap"}}))
+    body = cluster.wait("servingendpoint", name)
+    assert body["status"]["inferenceTable"] == "main.e2e.cap_payload"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -17,6 +18,7 @@ from lakeserve.api.common import FINALIZER, GROUP, VERSION
 from lakeserve.databricks.workspace import WorkspaceProvider
 from lakeserve.kinds import registrations
 from lakeserve.kube import KubeApi, load_client_config
+from lakeserve.metrics import Metrics, http_session
 from lakeserve.reconcile.engine import Engine, Registration
 from lakeserve.reconcile.scheduler import Scheduler
 from lakeserve.redact import install_log_redaction
@@ -59,8 +61,13 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     runtime.kube = KubeApi()
     runtime.executor = ThreadPoolExecutor(max_workers=config.workers,
                                           thread_name_prefix="databricks")
-    engine = Engine(config, WorkspaceProvider(config, runtime.kube.read_secret), runtime.kube,
-                    KopfEvents(), registrations(config), executor=runtime.executor)
+    metrics = Metrics()
+    if config.metrics_port:
+        metrics.serve(config.metrics_port)
+    workspaces = WorkspaceProvider(config, runtime.kube.read_secret,
+                                   on_client=lambda client: metrics.instrument(http_session(client)))
+    engine = Engine(config, workspaces, runtime.kube, KopfEvents(), registrations(config),
+                    executor=runtime.executor, metrics=metrics)
     runtime.scheduler = Scheduler(engine)
     install_log_redaction()
 
@@ -107,5 +114,12 @@ def run_operator(namespaces: list[str], all_namespaces: bool, liveness: str | No
             logging.getLogger(noisy).setLevel(logging.INFO)
     install_log_redaction()
     kopf.run(clusterwide=all_namespaces, namespaces=namespaces, liveness_endpoint=liveness,
-             standalone=True)
+             **_peering(config))
     return 0
+
+
+def _peering(config: Settings) -> dict[str, Any]:
+    if not config.peering:
+        return {"standalone": True}
+    priority = config.peering_priority or random.randint(1, 2**30)
+    return {"standalone": False, "peering_name": config.peering, "priority": priority}

@@ -37,6 +37,12 @@ class Settings:
     log_format: str = "text"
     # Port for Prometheus /metrics; 0 disables.
     metrics_port: int = 0
+    # Name of a (Cluster)KopfPeering object: replicas then run active/standby. Empty: one
+    # replica, no peering.
+    peering: str = ""
+    # This replica's peering priority (highest wins); 0 picks a random one, so that replicas of
+    # one Deployment never tie (kopf pauses all operators of equal priority).
+    peering_priority: int = 0
     # Identity written into the owner tag of endpoints, so two clusters sharing a workspace
     # do not fight over the same endpoint.
     owner_prefix: str = ""

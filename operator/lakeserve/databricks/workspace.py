@@ -84,9 +84,11 @@ SecretReader = Callable[[str, str], Mapping[str, str] | None]
 class WorkspaceProvider:
     """Hands out the Workspace for the configured credentials, building it on first use."""
 
-    def __init__(self, settings: Settings, secret_reader: SecretReader | None = None):
+    def __init__(self, settings: Settings, secret_reader: SecretReader | None = None,
+                 on_client: Callable[[WorkspaceClient], None] | None = None):
         self._settings = settings
         self._secret_reader = secret_reader
+        self._on_client = on_client  # e.g. metrics instrumenting the client's HTTP session
         self._lock = threading.Lock()
         self._workspace: Workspace | None = None
         self._fingerprint: str | None = None
@@ -150,8 +152,10 @@ class WorkspaceProvider:
                 "no Databricks host configured: set DATABRICKS_HOST (and a token or OAuth client) "
                 "in the operator's environment or LAKESERVE_CREDENTIALS_SECRET")
         host = config.host.rstrip("/")
-        return Workspace(client=WorkspaceClient(config=config), host=host,
-                         limiter=self._limiter_for(host))
+        client = WorkspaceClient(config=config)
+        if self._on_client:
+            self._on_client(client)
+        return Workspace(client=client, host=host, limiter=self._limiter_for(host))
 
     def _limiter_for(self, host: str) -> WriteLimiter:
         # One limiter per workspace host, surviving credential rotation.

@@ -67,7 +67,12 @@ class EventPort(Protocol):
 
 
 class MetricsPort(Protocol):
-    def reconciled(self, kind: str, phase: str, reason: str, seconds: float) -> None: ...
+    def reconciled(self, kind: str, phase: str, reason: str, seconds: float,
+                   uid: str | None = None) -> None: ...
+
+    def forget(self, uid: str) -> None: ...
+
+    def rate_limited(self) -> None: ...
 
 
 @dataclass
@@ -121,7 +126,7 @@ class Engine:
         await self._publish(registration, body, decision, memory)
         if self.metrics:
             self.metrics.reconciled(kind, decision.verdict.phase.value, decision.verdict.reason,
-                                    time.monotonic() - started)
+                                    time.monotonic() - started, _uid(body))
         return PassOutcome(decision.verdict, decision.requeue_after)
 
     async def finalize(self, kind: str, body: Mapping[str, Any]) -> float | None:
@@ -156,6 +161,8 @@ class Engine:
 
     def forget(self, body: Mapping[str, Any]) -> None:
         self._memory.pop(_uid(body), None)
+        if self.metrics:
+            self.metrics.forget(_uid(body))
 
     # ---- deciding ------------------------------------------------------------------------
 
@@ -185,6 +192,8 @@ class Engine:
             return _Decision(Verdict.stalled(exc.reason, redact(exc.message)),
                              memory.pacing.settled(settings))
         except RateLimited as exc:
+            if self.metrics:
+                self.metrics.rate_limited()
             return _Decision(Verdict.reconciling(reasons.RATE_LIMITED, str(exc)),
                              exc.seconds + 1.0)
         except Exception as exc:  # noqa: BLE001 - classified, reported, retried or stalled

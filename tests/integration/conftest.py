@@ -19,7 +19,10 @@ OAUTH_CLIENT_ID = "integration-client"
 OAUTH_CLIENT_SECRET = "integration-secret-value"
 
 # Quick transitions; tests that need a long IN_PROGRESS window set their own delays.
-FAST_SETTINGS = {"serving_create_seconds": 0.3, "serving_update_seconds": 0.3}
+FAST_SETTINGS = {"serving_create_seconds": 0.3, "serving_update_seconds": 0.3,
+                 "database_instance_seconds": 0.2, "synced_table_provision_seconds": 0.2,
+                 "synced_table_snapshot_seconds": 0.2, "pipeline_update_seconds": 0.3,
+                 "statement_seconds": 0.1}
 
 
 @pytest.fixture(scope="session")
@@ -30,8 +33,8 @@ def emulator_process() -> Iterator[EmulatorProcess]:
 
 @pytest.fixture
 def emulator(emulator_process: EmulatorProcess) -> EmulatorProcess:
-    """The session's emulator with everything reset, registry included."""
-    emulator_process.control("POST", "/_emulator/reset", {"registry": True})
+    """The session's emulator with everything reset, registry and Delta tables included."""
+    emulator_process.control("POST", "/_emulator/reset", {"registry": True, "catalog": True})
     emulator_process.control("PUT", "/_emulator/settings", FAST_SETTINGS)
     return emulator_process
 
@@ -87,4 +90,38 @@ def model_version(emulator: EmulatorProcess) -> Callable[..., int]:
         answer = emulator.control("POST", "/_emulator/registry/model-versions",
                                   {"name": name, "aliases": aliases or [], "source": source})
         return answer["version"]
+    return register
+
+
+@pytest.fixture(scope="session")
+def churn_model_uri(emulator_process: EmulatorProcess) -> str:
+    """A real sklearn model logged once per session into the emulator's tracking store (artifacts
+    under its data dir); resets delete registered versions, not logged models."""
+    from .churn_model import log_churn_model
+
+    return log_churn_model(emulator_process.registry_uri,
+                           emulator_process.data_dir / "mlflow-artifacts")
+
+
+@pytest.fixture
+def sklearn_version(emulator: EmulatorProcess, churn_model_uri: str) -> Callable[..., int]:
+    """Register the logged model as a new version with MLflow's own client; returns its number."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    client = mlflow.MlflowClient(tracking_uri=emulator.registry_uri,
+                                 registry_uri=emulator.registry_uri)
+
+    def register(name: str = "main.default.churn_model", source: str | None = None) -> int:
+        try:
+            client.create_registered_model(name)
+        except MlflowException:
+            pass  # registered by an earlier call
+        # MLflow resolves a models:/m-... source with the global tracking URI, not the client's.
+        previous = mlflow.get_tracking_uri()
+        mlflow.set_tracking_uri(emulator.registry_uri)
+        try:
+            return int(client.create_model_version(name, source=source or churn_model_uri).version)
+        finally:
+            mlflow.set_tracking_uri(previous)
     return register

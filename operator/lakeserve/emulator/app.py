@@ -19,7 +19,18 @@ from lakeserve.emulator.calllog import CallLog
 from lakeserve.emulator.clock import Clock, SystemClock
 from lakeserve.emulator.context import EmulatorContext
 from lakeserve.emulator.errors import INTERNAL_ERROR, ApiError, invalid, no_such_api
+from lakeserve.emulator.features import add_feature_side
 from lakeserve.emulator.gateway import Gateway
+from lakeserve.emulator.inference_tables.control import (
+    build_control_router as inference_table_control,
+)
+from lakeserve.emulator.inference_tables.writer import InferenceTableWriter
+from lakeserve.emulator.invocations.control import build_control_router as invocation_control
+from lakeserve.emulator.invocations.deployment import Deployer
+from lakeserve.emulator.invocations.features import FeatureServing
+from lakeserve.emulator.invocations.models import ModelStore
+from lakeserve.emulator.invocations.routes import build_router as invocation_routes
+from lakeserve.emulator.invocations.service import InvocationService
 from lakeserve.emulator.registry.control import build_control_router as registry_control
 from lakeserve.emulator.registry.routes import build_router as registry_routes
 from lakeserve.emulator.registry.store import ModelRegistry
@@ -52,6 +63,8 @@ def create_app(token: str, data_dir: str | Path | None = None, *,
     app.include_router(control.build_router(ctx))
     _add_registry(app, ctx)
     _add_serving(app, ctx)
+    add_feature_side(app, ctx)  # before invocations: they look features up in it
+    _add_invocations(app, ctx)
     app.add_middleware(Gateway, ctx=ctx)
     return app
 
@@ -77,11 +90,39 @@ def _add_registry(app: FastAPI, ctx: EmulatorContext) -> None:
 
 
 def _add_serving(app: FastAPI, ctx: EmulatorContext) -> None:
-    service = ServingService(ctx, app.state.registry.version_status)
+    # Each submitted config loads its models while IN_PROGRESS (the invocations area serves them).
+    app.state.deployer = Deployer(ModelStore(app.state.registry.uri))
+    service = ServingService(ctx, app.state.registry.version_status,
+                             deploy=app.state.deployer.deploy)
     app.state.serving = service
     app.include_router(serving_routes(service, ctx))
     app.include_router(serving_control(service))
     ctx.on_reset(service.reset)
+
+
+def _add_invocations(app: FastAPI, ctx: EmulatorContext) -> None:
+    deployer: Deployer = app.state.deployer
+    tables = InferenceTableWriter(ctx.data_dir, lambda: ctx.settings.inference_table_flush_seconds)
+    features = FeatureServing(app.state.online_tables, app.state.functions)
+    invocations = InvocationService(ctx, app.state.serving, tables, features=features)
+    app.state.inference_tables = tables
+    app.include_router(invocation_routes(invocations))
+    app.include_router(invocation_control(invocations, deployer.models))
+    app.include_router(inference_table_control(tables))
+
+    def reset(options: dict[str, Any]) -> None:
+        tables.discard()
+        invocations.seed(None)
+        if options.get("registry"):  # versions may come back with other sources
+            deployer.models.clear()
+
+    def shutdown() -> None:
+        tables.close()  # buffered rows reach their tables before the process exits
+        invocations.shutdown()
+        deployer.shutdown()
+
+    ctx.on_reset(reset)
+    app.router.add_event_handler("shutdown", shutdown)
 
 
 def _settings(value: EmulatorSettings | dict[str, Any] | None) -> EmulatorSettings:

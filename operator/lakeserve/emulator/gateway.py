@@ -16,7 +16,9 @@ from lakeserve.emulator.faults import Fault
 CONTROL_PREFIX = "/_emulator"
 HOST_METADATA_PATH = "/.well-known/databricks-config"
 PROTECTED_PREFIXES = ("/api/", "/serving-endpoints/")
-UNLOGGED_BODY_PREFIXES = ("/oidc/",)  # token requests may carry a client secret
+# Token requests may carry a client secret; scoring payloads (up to 16 MB, thousands per second)
+# would pin memory in the call log; inference tables keep those.
+UNLOGGED_BODY_PREFIXES = ("/oidc/", "/serving-endpoints/")
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
 

@@ -65,6 +65,11 @@ class EmulatorProcess:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs (benchmarks read its CPU time)."""
+        return self._process.pid if self.running else None
+
     def start(self) -> EmulatorProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         for attempt in range(1, STARTUP_ATTEMPTS + 1):

@@ -30,6 +30,16 @@ class EmulatorSettings:
     oauth_token_seconds: float = 3600.0
     # Oldest calls are dropped beyond this many log entries.
     call_log_max: int = 100_000
+    # How often buffered inference-table rows are appended to their Delta tables.
+    inference_table_flush_seconds: float = 0.5
+    # Feature side: a database instance's STARTING/UPDATING time; a synced table's pipeline
+    # provisioning and initial snapshot; one pipeline update (triggered or continuous pick-up);
+    # how long a SQL statement runs before it takes effect.
+    database_instance_seconds: float = 1.0
+    synced_table_provision_seconds: float = 1.0
+    synced_table_snapshot_seconds: float = 1.0
+    pipeline_update_seconds: float = 1.0
+    statement_seconds: float = 0.2
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,10 +58,15 @@ class EmulatorSettings:
 def _apply(settings: EmulatorSettings, key: str, value: Any) -> None:
     if key == "write_limit":
         settings.write_limit = _write_limit(settings.write_limit, value)
-    elif key in ("serving_create_seconds", "serving_update_seconds", "latency_seconds"):
+    elif key in ("serving_create_seconds", "serving_update_seconds", "latency_seconds",
+                 "database_instance_seconds", "synced_table_provision_seconds",
+                 "synced_table_snapshot_seconds", "pipeline_update_seconds",
+                 "statement_seconds"):
         setattr(settings, key, _number(key, value, minimum=0))
     elif key == "oauth_token_seconds":
         setattr(settings, key, _number(key, value, minimum=1))
+    elif key == "inference_table_flush_seconds":
+        setattr(settings, key, _number(key, value, minimum=0.01))
     elif key == "call_log_max":
         setattr(settings, key, int(_number(key, value, minimum=1, integer=True)))
     elif key == "user_name":

@@ -4,6 +4,7 @@ create  -> NOT_READY / IN_PROGRESS, the config only in ``pending_config``
         -> after the create delay: READY / NOT_UPDATING, ``config`` = that config
 update  -> ``pending_config`` + IN_PROGRESS while the old ``config`` keeps serving
         -> after the update delay: config replaced, NOT_UPDATING
+           (both wait, past the delay, until the revision's deployment has loaded its models)
 failure -> UPDATE_FAILED, ``pending_config`` stays visible, the old ``config`` (if any) keeps
            serving and ``ready`` is unchanged
 
@@ -48,6 +49,10 @@ def advance(endpoint: Endpoint, now: float, delay: Delay) -> None:
         return
     if now < revision.submitted_at + delay(revision.kind):
         return
+    outcome = revision.deployment.outcome() if revision.deployment is not None else {}
+    if outcome is None:  # the served entities' models are still loading
+        return
+    revision.failures.update(outcome)
     if revision.failures:
         endpoint.config_update = EndpointStateConfigUpdate.UPDATE_FAILED
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from databricks.sdk.service.serving import (
     AiGatewayConfig,
@@ -16,6 +17,14 @@ from databricks.sdk.service.serving import (
     ServedEntityInput,
     TelemetryConfig,
 )
+
+
+class Deployment(Protocol):
+    """What serves a revision's entities (the invocations area loads their models)."""
+
+    def outcome(self) -> dict[str, str] | None:
+        """None while the served entities are still starting; then the failure message of each
+        entity that could not start (empty when all are up)."""
 
 
 class ChangeKind(enum.Enum):
@@ -39,6 +48,7 @@ class ConfigRevision:
     # served entity name -> deployment failure message (decided when the revision is submitted)
     failures: dict[str, str] = field(default_factory=dict)
     external: bool = False
+    deployment: Deployment | None = None  # None: nothing to wait for when the delay has passed
 
 
 @dataclass

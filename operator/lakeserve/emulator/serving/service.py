@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from databricks.sdk.service.serving import (
@@ -32,7 +33,7 @@ from lakeserve.emulator.serving.inference import (
     normalize_ai_gateway,
     normalize_rate_limits,
 )
-from lakeserve.emulator.serving.model import ChangeKind, ConfigRevision, Endpoint
+from lakeserve.emulator.serving.model import ChangeKind, ConfigRevision, Deployment, Endpoint
 from lakeserve.emulator.serving.validation import (
     NormalizedConfig,
     VersionLookup,
@@ -43,11 +44,17 @@ from lakeserve.emulator.serving.validation import (
 )
 from lakeserve.emulator.wire import parse, parse_list
 
+Deploy = Callable[[NormalizedConfig], Deployment]
+
 
 class ServingService:
-    def __init__(self, ctx: EmulatorContext, lookup: VersionLookup):
+    def __init__(self, ctx: EmulatorContext, lookup: VersionLookup,
+                 deploy: Deploy | None = None):
+        """``deploy`` starts serving a submitted config (loading its models, in the background)
+        and returns what the state machine waits on before the config goes live."""
         self._ctx = ctx
         self._lookup = lookup
+        self._deploy = deploy
         self.failures = DeploymentFailures()
         self._endpoints: dict[str, Endpoint] = {}
         self._lock = threading.RLock()
@@ -188,7 +195,8 @@ class ServingService:
             version=version, kind=kind, entities=config.entities, routes=config.routes,
             auto_capture=config.auto_capture, submitted_at=self._ctx.clock.now(),
             creator=principal, failures=self.failures.for_entities(config.entities),
-            external=config.external)
+            external=config.external,
+            deployment=self._deploy(config) if self._deploy is not None else None)
 
     def _endpoint(self, name: str) -> Endpoint:
         endpoint = self._endpoints.get(name)

@@ -1,0 +1,80 @@
+"""Wiring of the feature side: Unity Catalog tables and functions, SQL warehouses and
+statements, Lakebase instances, synced tables, pipelines and legacy online tables.
+
+What other areas use in-process (on ``app.state``):
+
+- ``catalog``: :class:`~lakeserve.emulator.catalog.store.DeltaCatalog` -- ``read_table``,
+  ``read_rows``, ``version``, ``append``, ``table_path``;
+- ``online_tables``: :class:`~lakeserve.emulator.lakebase.engine.SyncEngine` -- ``lookup``,
+  ``find_online_table``, ``online_tables_for_source``;
+- ``functions``: :class:`~lakeserve.emulator.functions.store.FunctionStore` -- ``call``,
+  ``callable``, ``get``.
+
+``POST /_emulator/reset`` clears instances, synced/legacy tables, pipelines, the online store,
+functions and statements; with ``{"catalog": true}`` it also deletes every Delta table (``main.
+default`` comes back empty).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from lakeserve.emulator.catalog.control import build_control_router as catalog_control
+from lakeserve.emulator.catalog.routes import build_router as catalog_routes
+from lakeserve.emulator.catalog.store import DeltaCatalog
+from lakeserve.emulator.context import EmulatorContext
+from lakeserve.emulator.functions.control import build_control_router as function_control
+from lakeserve.emulator.functions.routes import build_router as function_routes
+from lakeserve.emulator.functions.store import FunctionStore
+from lakeserve.emulator.lakebase.control import build_control_router as lakebase_control
+from lakeserve.emulator.lakebase.engine import SyncEngine
+from lakeserve.emulator.lakebase.instances import InstanceService
+from lakeserve.emulator.lakebase.legacy import LegacyOnlineTables
+from lakeserve.emulator.lakebase.onlinestore import OnlineStore
+from lakeserve.emulator.lakebase.routes import build_router as lakebase_routes
+from lakeserve.emulator.lakebase.synced import SyncedTables
+from lakeserve.emulator.sql.execute import Executor
+from lakeserve.emulator.sql.routes import build_router as sql_routes
+from lakeserve.emulator.sql.statements import StatementService
+from lakeserve.emulator.sql.warehouses import Warehouses
+
+
+def add_feature_side(app: FastAPI, ctx: EmulatorContext) -> None:
+    def user() -> str:
+        return ctx.settings.user_name
+
+    catalog = DeltaCatalog(ctx.data_dir, ctx.clock)
+    functions = FunctionStore(catalog, ctx.clock)
+    warehouses = Warehouses(user)
+    statements = StatementService(ctx, warehouses, Executor(catalog, functions))
+    functions.add_settler(statements.settle_all)
+    instances = InstanceService(ctx)
+    engine = SyncEngine(ctx, catalog, OnlineStore())
+    synced = SyncedTables(engine, instances, catalog)
+    legacy = LegacyOnlineTables(engine, catalog)
+
+    app.state.catalog = catalog
+    app.state.functions = functions
+    app.state.statements = statements
+    app.state.database_instances = instances
+    app.state.online_tables = engine
+
+    app.include_router(catalog_routes(catalog, user))
+    app.include_router(catalog_control(catalog))
+    app.include_router(function_routes(functions, user))
+    app.include_router(function_control(functions))
+    app.include_router(sql_routes(warehouses, statements, user))
+    app.include_router(lakebase_routes(instances, synced, legacy, engine, user))
+    app.include_router(lakebase_control(engine, legacy, user))
+
+    def reset(options: dict[str, Any]) -> None:
+        statements.reset()
+        functions.reset()
+        engine.reset()
+        instances.reset()
+        if options.get("catalog"):
+            catalog.wipe()
+
+    ctx.on_reset(reset)

@@ -1,0 +1,1 @@
+"""lakeserve demo: the notebook scenario on one machine (needs the emulator extra)."""

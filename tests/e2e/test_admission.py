@@ -1,6 +1,6 @@
-"""Malformed ServingEndpoints are refused by the API server, with a message in the user's terms.
+"""Malformed manifests are refused by the API server, with a message in the user's terms.
 
-Each file in malformed/ says why it is wrong and what the refusal must say. Files with two
+Each file in <kind>/malformed/ says why it is wrong and what the refusal must say. Files with two
 documents apply the first and expect the second (an update) to be refused.
 """
 
@@ -13,7 +13,7 @@ import yaml
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 
-CASES = sorted((Path(__file__).parent / "malformed").glob("*.yaml"))
+CASES = sorted(Path(__file__).parent.glob("*/malformed/*.yaml"))
 
 
 def expectation(path: Path) -> str:
@@ -23,11 +23,11 @@ def expectation(path: Path) -> str:
     raise AssertionError(f"{path.name} says nothing about the expected refusal")
 
 
-def test_there_are_at_least_25_cases():
-    assert len(CASES) >= 25
+def test_there_are_at_least_25_serving_endpoint_cases():
+    assert len([c for c in CASES if c.parent.parent.name == "servingendpoint"]) >= 25
 
 
-@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+@pytest.mark.parametrize("path", CASES, ids=[f"{p.parent.parent.name}/{p.stem}" for p in CASES])
 def test_refused_at_admission(path, cluster):
     documents = list(yaml.safe_load_all(path.read_text()))
     *setup, refused = documents

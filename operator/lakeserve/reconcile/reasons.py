@@ -24,7 +24,6 @@ IMMUTABLE_FIELD_CHANGED = "ImmutableFieldChanged"
 OWNED_BY_ANOTHER_OBJECT = "OwnedByAnotherObject"
 CREDENTIALS_NOT_FOUND = "CredentialsNotFound"
 CREDENTIALS_INVALID = "CredentialsInvalid"
-DEPENDENCY_NOT_FOUND = "DependencyNotFound"
 
 # Events only
 CREATED = "Created"

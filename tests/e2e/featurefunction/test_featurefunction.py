@@ -1,0 +1,90 @@
+"""FeatureFunction: a Unity Catalog Python UDF defined through SQL or the Functions API."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from databricks.sdk.errors import NotFound
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+WAREHOUSE = "emulator-warehouse"
+
+
+def function(name, fn_name, body="avrg = TotalCharges / tenure\nreturn avrg\n", **spec):
+    return {"apiVersion": "lakeserve.dev/v1alpha1", "kind": "FeatureFunction",
+            "metadata": {"name": name},
+            "spec": {"catalog": "main", "schema": "default", "name": fn_name,
+                     "parameters": [{"name": "TotalCharges", "type": "DOUBLE"},
+                                    {"name": "tenure", "type": "DOUBLE"}],
+                     "returns": "DOUBLE", "body": body, **spec}}
+
+
+@pytest.fixture
+def fn_name():
+    return f"avg_{uuid.uuid4().hex[:8]}"
+
+
+def definition(workspace, fn_name):
+    """The function's body, or "" while it is missing (the Functions API replaces by drop and
+    create)."""
+    try:
+        return workspace.client.functions.get(f"main.default.{fn_name}").routine_definition
+    except NotFound:
+        return ""
+
+
+@pytest.mark.parametrize("warehouse", [WAREHOUSE, None], ids=["sql", "functions-api"])
+def test_create_replace_delete(cluster, workspace, fn_name, warehouse, poll):
+    extra = {"warehouseId": warehouse} if warehouse else {}
+    since = workspace.last_seq() if workspace.emulator else 0
+    cluster.apply(function("monthly", fn_name, **extra))
+    body = cluster.wait("featurefunction", "monthly")
+    assert body["status"]["fullName"] == f"main.default.{fn_name}"
+    assert body["status"]["state"] == "Defined"
+    assert "TotalCharges / tenure" in definition(workspace, fn_name)
+    if workspace.emulator:
+        path = "POST /api/2.0/sql/statements" if warehouse else \
+            "POST /api/2.1/unity-catalog/functions"
+        assert workspace.count(path, since) == 1
+    cluster.apply(function("monthly", fn_name, body="return TotalCharges / max(tenure, 1)\n",
+                           **extra))
+    poll(lambda: "max(tenure, 1)" in definition(workspace, fn_name),
+         message="the function to be replaced")
+    body = cluster.wait("featurefunction", "monthly")
+    assert body["status"]["observedGeneration"] == 2
+    cluster.delete("featurefunction", "monthly")
+    with pytest.raises(NotFound):
+        workspace.client.functions.get(f"main.default.{fn_name}")
+
+
+def test_body_that_does_not_parse_stalls_with_the_workspace_message(cluster, fn_name):
+    cluster.apply(function("broken", fn_name, body="return TotalCharges /\n",
+                           warehouseId=WAREHOUSE))
+    body = cluster.wait("featurefunction", "broken", condition="Stalled")
+    stalled = next(c for c in body["status"]["conditions"] if c["type"] == "Stalled")
+    assert stalled["reason"] == "StatementFailed"
+    assert "syntax" in stalled["message"].lower()
+    cluster.apply(function("broken", fn_name, warehouseId=WAREHOUSE))
+    cluster.wait("featurefunction", "broken")
+
+
+def test_orphan_keeps_the_function(cluster, workspace, fn_name):
+    cluster.apply(function("kept", fn_name, deletionPolicy="Orphan"))
+    cluster.wait("featurefunction", "kept")
+    cluster.delete("featurefunction", "kept")
+    assert workspace.client.functions.get(f"main.default.{fn_name}").name == fn_name
+
+
+def test_function_dropped_behind_our_back_is_recreated(cluster, workspace, fn_name, poll):
+    cluster.apply(function("dropped", fn_name, warehouseId=WAREHOUSE))
+    cluster.wait("featurefunction", "dropped")
+    workspace.client.functions.delete(f"main.default.{fn_name}")
+
+    def back():
+        try:
+            return workspace.client.functions.get(f"main.default.{fn_name}")
+        except NotFound:
+            return None
+    poll(back, timeout=30, message="the function to be defined again")

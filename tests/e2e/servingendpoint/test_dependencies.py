@@ -1,0 +1,36 @@
+"""A ServingEndpoint waits for the FeatureFunction and OnlineTable it depends on."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
+
+
+def test_waits_for_dependencies_then_becomes_ready(cluster, workspace, models, poll):
+    model = f"main.e2e.deps_{uuid.uuid4().hex[:6]}"
+    models.register(model, ["online"])
+    fn_name = f"avg_{uuid.uuid4().hex[:8]}"
+    endpoint = {"apiVersion": "lakeserve.dev/v1alpha1", "kind": "ServingEndpoint",
+                "metadata": {"name": "deps"},
+                "spec": {"dependsOn": [{"kind": "FeatureFunction", "name": "avg"}],
+                         "config": {"servedEntities": [
+                             {"entityName": model, "entityAlias": "online"}]}}}
+    since = workspace.last_seq()
+    cluster.apply(endpoint)
+    body = poll(lambda: (lambda b: b if b and b.get("status", {}).get("conditions") else None)(
+        cluster.get("servingendpoint", "deps")), message="a first status")
+    reconciling = next(c for c in body["status"]["conditions"] if c["type"] == "Reconciling")
+    assert reconciling["status"] == "True"
+    assert reconciling["reason"] == "WaitingForDependencies"
+    assert "FeatureFunction/avg (not found" in reconciling["message"]
+    assert workspace.count("POST /api/2.0/serving-endpoints", since) == 0
+    cluster.apply({"apiVersion": "lakeserve.dev/v1alpha1", "kind": "FeatureFunction",
+                   "metadata": {"name": "avg"},
+                   "spec": {"catalog": "main", "schema": "default", "name": fn_name,
+                            "parameters": [{"name": "x", "type": "DOUBLE"}], "returns": "DOUBLE",
+                            "body": "return x\n"}})
+    cluster.wait("featurefunction", "avg")
+    cluster.wait("servingendpoint", "deps")

@@ -1,0 +1,47 @@
+"""Credentials never appear in logs, events, status or error messages."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from lakeserve.operator_process import OperatorProcess
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+PREFIX = "sec-"
+
+
+def endpoint(name):
+    return {"apiVersion": "lakeserve.dev/v1alpha1", "kind": "ServingEndpoint",
+            "metadata": {"name": name},
+            "spec": {"config": {"servedEntities": [
+                {"entityName": "main.e2e.secret_model", "entityVersion": "1"}]}}}
+
+
+def test_rejected_token_is_reported_without_its_value(kubeconfig, workspace, crds, namespaces,
+                                                      tmp_path):
+    workspace.require_emulator()
+    wrong_token = f"dapi{uuid.uuid4().hex}{uuid.uuid4().hex[:8]}"
+    log = tmp_path / "operator.log"
+    cluster = namespaces(PREFIX)
+    with OperatorProcess(kubeconfig, workspace.host, wrong_token, log, verbose=True,
+                         settings={"converge_interval": "0.5", "drift_interval": "5"},
+                         namespaces=[f"{PREFIX}*"]):
+        cluster.apply(endpoint("secret"))
+        body = cluster.wait("servingendpoint", "secret", condition="Stalled")
+    stalled = next(c for c in body["status"]["conditions"] if c["type"] == "Stalled")
+    assert stalled["reason"] == "PermissionDenied"
+    everything = "\n".join([log.read_text(), json.dumps(body),
+                            json.dumps(cluster.events("secret"))])
+    assert wrong_token not in everything
+    assert wrong_token[4:20] not in everything
+
+
+def test_working_token_is_not_in_the_session_operator_log(operator, workspace, cluster, models):
+    models.register("main.e2e.secret_model")
+    cluster.apply(endpoint("secret-ok"))
+    cluster.wait("servingendpoint", "secret-ok")
+    assert workspace.token not in operator.log_path.read_text()

@@ -28,6 +28,7 @@ demo: $(STAMP)
 
 crds: $(STAMP)
 	$(BIN)/lakeserve crds --output-dir crds
+	cp crds/*.yaml charts/lakeserve/crds/
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -108,6 +108,9 @@ def _unwrap_optional(node: dict[str, Any]) -> dict[str, Any]:
 def custom_resource_definition(info: KindInfo) -> dict[str, Any]:
     spec_schema = structural_schema(info.spec_model)
     status_schema = structural_schema(info.status_model)
+    # An object the operator has not seen yet must not look finished: kstatus reads a missing
+    # status as Current, an observedGeneration behind metadata.generation as InProgress.
+    status_schema["default"] = {"observedGeneration": 0}
     root: dict[str, Any] = {
         "type": "object",
         "description": info.description,

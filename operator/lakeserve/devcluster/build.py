@@ -168,10 +168,12 @@ def _go_environment() -> dict[str, str]:
     return env
 
 
-def _go(go: str, args: list[str], cwd: Path, log: Path) -> str:
+def _go(go: str, args: list[str], cwd: Path, log: Path,
+        extra_env: dict[str, str] | None = None) -> str:
     """Run ``go args`` in ``cwd``, append its output to ``log``; stdout on success."""
     command = [go, *args]
-    result = subprocess.run(command, cwd=cwd, env=_go_environment(), capture_output=True, text=True)
+    result = subprocess.run(command, cwd=cwd, env={**_go_environment(), **(extra_env or {})},
+                            capture_output=True, text=True)
     with log.open("a") as handle:
         handle.write(f"$ {' '.join(command)}\n{result.stderr}")
     if result.returncode != 0:

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from lakeserve.devcluster.build import BuildError, ensure_binaries
+from lakeserve.devcluster.helm import ensure_helm
 from lakeserve.devcluster.cluster import ClusterError, ClusterStatus, DevCluster
 
 
@@ -44,6 +45,7 @@ def _build(args: argparse.Namespace) -> int:
     binaries = ensure_binaries()
     for name, path in vars(binaries).items():
         print(f"{name.replace('_', '-')}: {path}")
+    print(f"helm: {ensure_helm()}")  # the chart's tests use it
     return 0
 
 

@@ -1,0 +1,94 @@
+{{/* Names, labels and the few values every template needs. */}}
+
+{{- define "lakeserve.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "lakeserve.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else if contains (include "lakeserve.name" .) .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name (include "lakeserve.name" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{- define "lakeserve.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "lakeserve.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "lakeserve.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "lakeserve.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: operator
+{{- end }}
+
+{{- define "lakeserve.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "lakeserve.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false: the name of an existing ServiceAccount in the release namespace" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "lakeserve.image" -}}
+{{- $repository := required "image.repository is required: the image built from the repository's Dockerfile, e.g. --set image.repository=registry.example.com/lakeserve" .Values.image.repository }}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" $repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" $repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{- define "lakeserve.credentialsSecret" -}}
+{{- required "databricks.credentialsSecret is required: the name of an existing Secret in the release namespace with DATABRICKS_HOST and DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET)" .Values.databricks.credentialsSecret }}
+{{- end }}
+
+{{- define "lakeserve.peeringName" -}}
+{{- default (include "lakeserve.fullname" .) .Values.ha.peeringName }}
+{{- end }}
+
+{{/*
+The watched namespaces, validated: exact names only. The chart creates a Role in each, so a
+glob such as "team-*" cannot work (the operator itself accepts globs when run by hand).
+*/}}
+{{- define "lakeserve.watchNamespaces" -}}
+{{- range .Values.watchNamespaces }}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" .) }}
+{{- fail (printf "watchNamespaces: %q is not a namespace name; the chart needs exact names (it creates a Role in each), not globs" .) }}
+{{- end }}
+{{- end }}
+{{- toJson .Values.watchNamespaces }}
+{{- end }}
+
+{{/*
+The liveness endpoint: the Dockerfile's CMD, repeated because the chart's args replace the CMD.
+A unit test keeps the two identical; the probes use its port.
+*/}}
+{{- define "lakeserve.livenessURL" -}}
+http://0.0.0.0:8080/healthz
+{{- end }}
+{{- define "lakeserve.healthPort" -}}
+8080
+{{- end }}
+
+{{/* Rules on the lakeserve kinds: what kopf and the operator's own calls use. */}}
+{{- define "lakeserve.rules.objects" -}}
+# kopf lists and watches the objects, and patches them (finalizer, handler progress annotations);
+# the engine reads other lakeserve objects it depends on (get).
+- apiGroups: [lakeserve.dev]
+  resources: [servingendpoints, onlinetables, featurefunctions]
+  verbs: [get, list, watch, patch]
+# The engine writes status (observedGeneration, conditions, observed facts) through /status.
+- apiGroups: [lakeserve.dev]
+  resources: [servingendpoints/status, onlinetables/status, featurefunctions/status]
+  verbs: [patch]
+# kopf posts core/v1 Events (not events.k8s.io) for every Databricks write and failure.
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create]
+{{- end }}

@@ -29,6 +29,7 @@ demo: $(STAMP)
 crds: $(STAMP)
 	$(BIN)/lakeserve crds --output-dir crds
 	cp crds/*.yaml charts/lakeserve/crds/
+	$(BIN)/lakeserve argocd-health --output-dir charts/lakeserve/health
 
 clean:
 	rm -rf $(VENV) .pytest_cache

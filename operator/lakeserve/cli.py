@@ -28,6 +28,21 @@ def _cmd_crds(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_argocd_health(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from lakeserve.argocd import render_all
+
+    scripts = render_all()
+    if args.output_dir:
+        for name, text in scripts.items():
+            (Path(args.output_dir) / name).write_text(text)
+    else:
+        for name, text in scripts.items():
+            sys.stdout.write(f"-- {name}\n{text}\n")
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from lakeserve.controller import run_operator
 
@@ -60,6 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     crds = commands.add_parser("crds", help="print the CustomResourceDefinitions")
     crds.add_argument("--output-dir", help="write one file per CRD here instead of stdout")
     crds.set_defaults(func=_cmd_crds)
+
+    health = commands.add_parser("argocd-health",
+                                 help="print the Argo CD health checks (Lua), one per kind")
+    health.add_argument("--output-dir", help="write <kind>.lua files here instead of stdout")
+    health.set_defaults(func=_cmd_argocd_health)
 
     run = commands.add_parser("run", help="run the operator (Databricks credentials from the "
                                           "SDK's standard DATABRICKS_* environment variables)")

@@ -141,3 +141,10 @@ def test_the_argocd_cm_snippet_carries_the_same_script(kind):
 def test_the_snippet_has_no_other_health_keys():
     keys = {k for k in _argocd_snippet() if k.startswith("resource.customizations.health.")}
     assert keys == {f"resource.customizations.health.lakeserve.dev_{k}" for k in KINDS}
+
+
+def test_shipped_scripts_are_generated_from_the_one_template():
+    from lakeserve.argocd import render_all
+
+    shipped = {p.name: p.read_text() for p in HEALTH.glob("*.lua")}
+    assert shipped == render_all(), "stale: run `make crds` (lakeserve argocd-health)"

@@ -56,9 +56,10 @@ class Scheduler:
         try:
             return (await self.engine.reconcile(kind, body)).requeue_after
         except Exception:  # noqa: BLE001 - a bug must not kill the worker; retry later
+            # e.g. the Kubernetes API refusing a status write: retry soon, not at once
             log.exception("reconcile pass of %s %s failed unexpectedly", kind,
                           body["metadata"].get("name"))
-            return self.engine.settings.error_backoff_max
+            return self.engine.settings.converge_max
 
     async def _sleep(self, delay: float, wake: asyncio.Event, stopped: StopFlag) -> None:
         waiters = {asyncio.ensure_future(wake.wait()),

@@ -24,7 +24,7 @@ def _cmd_crds(args: argparse.Namespace) -> int:
         for name, text in files.items():
             (out / name).write_text(text)
     else:
-        sys.stdout.write("---\n".join(files.values()))
+        sys.stdout.write("".join(files.values()))
     return 0
 
 

@@ -129,6 +129,11 @@ def test_legacy_online_table_is_adopted_and_migrated(cluster, workspace, instanc
     cluster.apply(online_table("legacy", source, table_name=name))
     body = cluster.wait("onlinetable", "legacy")
     assert body["status"]["legacy"] is True
+    since = workspace.last_seq()
+    poll(lambda: workspace.count(f"GET /api/2.0/online-tables/{name}", since) >= 2,
+         timeout=30, message="two drift passes")
+    assert workspace.count(f"GET /api/2.0/database/synced_tables/{name}", since) == 0, \
+        "an adopted legacy table costs one read per pass"
     cluster.apply(online_table("legacy", source, table_name=name, updatePolicy="Recreate"))
     body = poll(lambda: (lambda b: b if not b["status"].get("legacy") and any(
         c["type"] == "Ready" and c["status"] == "True" for c in b["status"]["conditions"])

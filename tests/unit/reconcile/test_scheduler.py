@@ -2,10 +2,14 @@
 
 import asyncio
 
-from lakeserve.reconcile.engine import PassOutcome
+import pytest
+
 from lakeserve.reconcile.conditions import Verdict
-from lakeserve.settings import Settings
+from lakeserve.reconcile.engine import PassOutcome
 from lakeserve.reconcile.scheduler import Scheduler
+from lakeserve.settings import Settings
+
+pytestmark = pytest.mark.timeout(10)
 
 
 class Flag:
@@ -28,65 +32,72 @@ class Flag:
 
 
 class CountingEngine:
-    settings = Settings(converge_max=0.05)
+    """Counts passes; every pass asks to be requeued an hour later."""
 
-    def __init__(self, delay=60.0, fail=False):
-        self.passes = 0
-        self.delay = delay
+    settings = Settings(converge_max=42.0)
+
+    def __init__(self, fail=False):
         self.fail = fail
+        self.passes = 0
+        self.passed = asyncio.Event()
         self.registrations = {"K": type("R", (), {"watched_annotations": ("a/b",)})()}
 
     async def reconcile(self, kind, body):
         self.passes += 1
+        self.passed.set()
         if self.fail:
             raise RuntimeError("boom")
-        return PassOutcome(Verdict.ready(), self.delay)
+        return PassOutcome(Verdict.ready(), 3600.0)
+
+    async def next_pass(self):
+        self.passed.clear()
+        await self.passed.wait()
 
 
-def body(generation=1, annotation=None, status=None):
-    annotations = {"a/b": annotation} if annotation else {}
-    return {"metadata": {"uid": "u1", "name": "x", "generation": generation,
-                         "annotations": annotations}, "status": status or {}}
+def body():
+    return {"metadata": {"uid": "u1", "name": "x", "generation": 1, "annotations": {}},
+            "status": {}}
 
 
-async def run_until(scheduler, engine, live, stop_after, changes):
-    stopped = Flag()
+async def first_pass(change):
+    """Start a worker, wait for its first pass, apply ``change`` to the live body and report
+    whether the watch event woke the worker (it would otherwise sleep for an hour)."""
+    engine, live, stopped = CountingEngine(), body(), Flag()
+    scheduler = Scheduler(engine)
     worker = asyncio.create_task(scheduler.run_worker("K", live, stopped))
-    for change in changes:
-        await asyncio.sleep(0.05)
-        change(live)
-        scheduler.notice("K", live)
-    await asyncio.sleep(stop_after)
+    await engine.next_pass()
+    change(live)
+    scheduler.notice("K", live)
+    woken = scheduler._wakeups["u1"].is_set()
+    if woken:
+        await engine.next_pass()
     stopped.set()
-    await asyncio.wait_for(worker, 2)
-    return engine.passes
+    await worker
+    return woken, engine.passes
 
 
-def test_status_only_events_do_not_wake_the_worker():
-    engine = CountingEngine()
-    live = body()
-    passes = asyncio.run(run_until(Scheduler(engine), engine, live, 0.1, [
-        lambda b: b.__setitem__("status", {"observedGeneration": 1})]))
-    assert passes == 1
+# (reason, change to the live body, whether it wakes the worker)
+CHANGES = [
+    ("a status write (the operator's own) does not", lambda b: b["status"].update(
+        observedGeneration=1), False),
+    ("another controller's label does not", lambda b: b["metadata"].update(
+        labels={"x": "y"}), False),
+    ("a new generation (spec change) does", lambda b: b["metadata"].update(generation=2), True),
+    ("a watched annotation does", lambda b: b["metadata"]["annotations"].update(
+        {"a/b": "now"}), True),
+    ("the start of deletion does", lambda b: b["metadata"].update(
+        deletionTimestamp="2026-11-25T00:00:00Z"), True),
+]
 
 
-def test_a_new_generation_wakes_it_at_once():
-    engine = CountingEngine()
-    live = body()
-    passes = asyncio.run(run_until(Scheduler(engine), engine, live, 0.1, [
-        lambda b: b["metadata"].__setitem__("generation", 2)]))
-    assert passes == 2
+@pytest.mark.parametrize("case, change, wakes", CHANGES, ids=[c[0] for c in CHANGES])
+def test_wake_ups(case, change, wakes):
+    woken, passes = asyncio.run(first_pass(change))
+    assert woken is wakes
+    assert passes == (2 if wakes else 1)
 
 
-def test_a_watched_annotation_wakes_it():
-    engine = CountingEngine()
-    live = body()
-    passes = asyncio.run(run_until(Scheduler(engine), engine, live, 0.1, [
-        lambda b: b["metadata"]["annotations"].__setitem__("a/b", "now")]))
-    assert passes == 2
-
-
-def test_a_failing_pass_is_retried_after_a_short_pause_not_at_once():
-    engine = CountingEngine(fail=True)
-    passes = asyncio.run(run_until(Scheduler(engine), engine, body(), 0.2, []))
-    assert 2 <= passes <= 6
+def test_a_failing_pass_is_retried_after_converge_max_not_at_once():
+    scheduler = Scheduler(CountingEngine(fail=True))
+    delay = asyncio.run(scheduler._pass("K", body()))
+    assert delay == 42.0

@@ -51,6 +51,11 @@ class OnlineTableClient:
 
     def observe(self, obj: Managed[OnlineTableSpec]) -> Observation:
         spec = obj.spec
+        if obj.status.get("legacy"):
+            # One read per pass at steady state: an adopted legacy table is looked at first.
+            legacy = self._observe_legacy(obj)
+            if legacy.exists:
+                return legacy
         try:
             table = self._w.database.get_synced_database_table(spec.name)
         except NotFound:

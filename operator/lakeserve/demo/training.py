@@ -8,9 +8,11 @@ a feature spec so serving looks the features up by ``customerID``.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import tempfile
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +54,7 @@ class Trainer:
         """Part 1: a tree on the offline features, like the notebook's fit_and_register_model."""
         X, y = training_frame(data)
         model = DecisionTreeClassifier(random_state=random_state, max_depth=max_depth).fit(X, y)
-        with mlflow.start_run(run_name=f"Train_DecisionTree_{random_state}"):
+        with mlflow.start_run(run_name=f"Train_DecisionTree_{random_state}"), _quiet():
             info = mlflow.sklearn.log_model(model, name="ml_model", input_example=X.iloc[[0]],
                                             registered_model_name=model_name,
                                             skops_trusted_types=TRUSTED_TYPES)
@@ -95,7 +97,9 @@ class Trainer:
             save(path)
             featurespec.write(path, [PRIMARY_KEY], lookups, functions, [PRIMARY_KEY])
             mlflow.log_artifacts(str(path), artifact_path="model")
-            version = mlflow.register_model(f"runs:/{run.info.run_id}/model", model_name).version
+            with _quiet():
+                version = mlflow.register_model(f"runs:/{run.info.run_id}/model",
+                                                model_name).version
         return self._alias(model_name, version, alias)
 
     def _online_training_set(self, data: ChurnData, lookups: list[str],
@@ -110,6 +114,13 @@ class Trainer:
     def _alias(self, model_name: str, version: int | str, alias: str) -> Registered:
         self.client.set_registered_model_alias(model_name, alias, str(version))
         return Registered(model_name, int(version), alias)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """MLflow prints registration progress to stderr; the caller reports it its own way."""
+    with contextlib.redirect_stderr(io.StringIO()):
+        yield
 
 
 def python_function(body: str, params: list[str]) -> Callable[..., float]:

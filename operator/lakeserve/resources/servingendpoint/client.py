@@ -51,6 +51,7 @@ class ServingEndpointClient:
         self._limiter = workspace.limiter
         self._owner_prefix = owner_prefix
         self._plan: _Plan | None = None
+        self._aliases: dict[tuple[str, str], str] = {}
 
     # ---- observe -------------------------------------------------------------------------
 
@@ -196,6 +197,13 @@ class ServingEndpointClient:
     # ---- helpers -------------------------------------------------------------------------
 
     def _resolve_alias(self, model: str, alias: str) -> str:
+        # One lookup per (model, alias) and pass, however many served entities name it.
+        key = (model, alias)
+        if key not in self._aliases:
+            self._aliases[key] = self._lookup_alias(model, alias)
+        return self._aliases[key]
+
+    def _lookup_alias(self, model: str, alias: str) -> str:
         try:
             version = self._w.model_versions.get_by_alias(model, alias)
         except NotFound as exc:

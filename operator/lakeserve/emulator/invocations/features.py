@@ -75,11 +75,10 @@ class FeatureServing:
         except Exception as error:  # noqa: BLE001 - unknown function: the request fails
             raise bad_request(f"On-demand feature function '{udf_name}' is not available: "
                               f"{error}") from None
-        results = []
-        for _, row in frame[list(bindings.values())].iterrows():
-            arguments = {parameter: row[column] for parameter, column in bindings.items()}
-            results.append(_call(function, udf_name, arguments))
-        return results
+        # Plain column lists, not DataFrame rows: this runs per request on the inference path.
+        columns = {parameter: frame[column].tolist() for parameter, column in bindings.items()}
+        return [_call(function, udf_name, {p: values[i] for p, values in columns.items()})
+                for i in range(len(frame))]
 
 
 def _call(function: Callable[..., Any], name: str, arguments: dict[str, Any]) -> Any:

@@ -17,6 +17,7 @@ VERSION = "v1alpha1"
 API_VERSION = f"{GROUP}/{VERSION}"
 CATEGORY = "lakeserve"
 FINALIZER = f"{GROUP}/finalizer"
+ADOPT_ANNOTATION = f"{GROUP}/adopt"
 
 
 class CamelModel(BaseModel):

@@ -53,7 +53,7 @@ def add_feature_side(app: FastAPI, ctx: EmulatorContext) -> None:
     instances = InstanceService(ctx)
     engine = SyncEngine(ctx, catalog, OnlineStore())
     synced = SyncedTables(engine, instances, catalog)
-    legacy = LegacyOnlineTables(engine, catalog)
+    legacy = LegacyOnlineTables(engine, catalog, lambda: ctx.settings.legacy_online_tables)
 
     app.state.catalog = catalog
     app.state.functions = functions

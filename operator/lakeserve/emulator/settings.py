@@ -1,4 +1,9 @@
-"""Tunables of a running emulator, read and changed through ``/_emulator/settings``."""
+"""Tunables of a running emulator, read and changed through ``/_emulator/settings``.
+
+Besides delays and limits, a few settings choose between plausible answers of a real workspace
+where no source says which one it gives (``FIDELITY_CHOICES``); docs/fidelity.md names the
+behaviour each one stands for, and the e2e tests run the affected flow under every value.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,15 @@ class WriteLimit:
     # Databricks documents 50 endpoint create/update operations per 5 minutes per workspace.
     limit: int = 50
     window_seconds: float = 300.0
+
+
+# Setting -> the answers it can choose between (the first is the default).
+FIDELITY_CHOICES: dict[str, tuple[str, ...]] = {
+    # How the retired legacy online-tables API answers: seeded tables stay readable, or every
+    # route is refused like a retired API (501 NOT_IMPLEMENTED, 400 FEATURE_DISABLED, 404, 410).
+    "legacy_online_tables": ("available", "not_implemented", "feature_disabled", "not_found",
+                             "gone"),
+}
 
 
 @dataclass
@@ -40,6 +54,7 @@ class EmulatorSettings:
     synced_table_snapshot_seconds: float = 1.0
     pipeline_update_seconds: float = 1.0
     statement_seconds: float = 0.2
+    legacy_online_tables: str = "available"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,12 +84,21 @@ def _apply(settings: EmulatorSettings, key: str, value: Any) -> None:
         setattr(settings, key, _number(key, value, minimum=0.01))
     elif key == "call_log_max":
         setattr(settings, key, int(_number(key, value, minimum=1, integer=True)))
+    elif key in FIDELITY_CHOICES:
+        setattr(settings, key, _choice(key, value))
     elif key == "user_name":
         if not isinstance(value, str) or not value:
             raise invalid("user_name must be a non-empty string")
         settings.user_name = value
     else:
         raise invalid(f"Unknown setting '{key}'")
+
+
+def _choice(name: str, value: Any) -> str:
+    allowed = FIDELITY_CHOICES[name]
+    if value not in allowed:
+        raise invalid(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
 
 
 def _write_limit(current: WriteLimit, value: Any) -> WriteLimit:

@@ -8,10 +8,14 @@ import pytest
 from databricks.sdk.errors import NotFound
 from databricks.sdk.service.database import DatabaseInstance
 
+from lakeserve.emulator.settings import FIDELITY_CHOICES
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 
 INSTANCE = "e2e-lakebase"
 ANNOTATION = "lakeserve.dev/sync-requested-at"
+ADOPT = "lakeserve.dev/adopt"
+LEGACY_API = "/api/2.0/online-tables"
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +47,16 @@ def online_table(name, source, table_name=None, annotations=None, **spec):
                      "databaseInstanceName": INSTANCE, **spec}}
 
 
-def test_create_sync_and_delete(cluster, workspace, instance, source, kubectl):
+def legacy_calls(workspace, since):
+    return [c for c in workspace.calls(since)["calls"] if c["path"].startswith(LEGACY_API)]
+
+
+@pytest.mark.parametrize("legacy_api", FIDELITY_CHOICES["legacy_online_tables"])
+def test_create_sync_and_delete(cluster, workspace, workspace_settings, instance, source, kubectl,
+                                legacy_api):
+    """However the retired legacy API answers, it is not asked at all."""
+    workspace_settings(legacy_online_tables=legacy_api)
+    since = workspace.last_seq() if workspace.emulator else 0
     cluster.apply(online_table("features", source))
     body = cluster.wait("onlinetable", "features")
     status = body["status"]
@@ -53,6 +66,8 @@ def test_create_sync_and_delete(cluster, workspace, instance, source, kubectl):
     cluster.delete("onlinetable", "features")
     with pytest.raises(NotFound):
         workspace.client.database.get_synced_database_table(f"{source}_online")
+    if workspace.emulator:
+        assert legacy_calls(workspace, since) == []
 
 
 def test_sync_request_annotation_starts_a_pipeline_update(cluster, workspace, instance, source,
@@ -126,7 +141,7 @@ def test_legacy_online_table_is_adopted_and_migrated(cluster, workspace, instanc
     name = f"{source}_legacy"
     emulator.control("POST", "/_emulator/legacy-online-tables", {
         "name": name, "source_table_full_name": source, "primary_key_columns": ["customerID"]})
-    cluster.apply(online_table("legacy", source, table_name=name))
+    cluster.apply(online_table("legacy", source, table_name=name, annotations={ADOPT: "true"}))
     body = cluster.wait("onlinetable", "legacy")
     assert body["status"]["legacy"] is True
     since = workspace.last_seq()
@@ -134,7 +149,8 @@ def test_legacy_online_table_is_adopted_and_migrated(cluster, workspace, instanc
          timeout=30, message="two drift passes")
     assert workspace.count(f"GET /api/2.0/database/synced_tables/{name}", since) == 0, \
         "an adopted legacy table costs one read per pass"
-    cluster.apply(online_table("legacy", source, table_name=name, updatePolicy="Recreate"))
+    cluster.apply(online_table("legacy", source, table_name=name, annotations={ADOPT: "true"},
+                               updatePolicy="Recreate"))
     body = poll(lambda: (lambda b: b if not b["status"].get("legacy") and any(
         c["type"] == "Ready" and c["status"] == "True" for c in b["status"]["conditions"])
         else None)(cluster.get("onlinetable", "legacy")), timeout=60,
@@ -142,3 +158,17 @@ def test_legacy_online_table_is_adopted_and_migrated(cluster, workspace, instanc
     assert body["status"]["detailedState"].startswith("SYNCED_TABLE_")
     with pytest.raises(NotFound):
         workspace.client.online_tables.get(name)
+
+
+@pytest.mark.parametrize("legacy_api", ["not_implemented", "gone"])
+def test_adoption_asked_of_a_retired_api_creates_a_synced_table(cluster, workspace,
+                                                                 workspace_settings, instance,
+                                                                 source, legacy_api):
+    workspace.require_emulator()
+    workspace_settings(legacy_online_tables=legacy_api)
+    since = workspace.last_seq()
+    cluster.apply(online_table("adopting", source, annotations={ADOPT: "true"}))
+    body = cluster.wait("onlinetable", "adopting")
+    assert not body["status"].get("legacy")
+    assert legacy_calls(workspace, since), "adoption was asked for, so the legacy API was read"
+    cluster.delete("onlinetable", "adopting")

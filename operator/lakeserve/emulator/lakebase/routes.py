@@ -108,14 +108,17 @@ def _synced_routes(router: APIRouter, synced: SyncedTables, user: Callable[[], s
 def _legacy_routes(router: APIRouter, legacy: LegacyOnlineTables) -> None:
     @router.post(ONLINE_TABLES)
     async def create(request: Request) -> Response:
+        legacy.refuse_if_retired("POST", request.url.path)
         return json_response(legacy.create(await read_json_object(request)))
 
     @router.get(ONLINE_TABLES + "/{name}")
-    def get(name: str) -> Response:
+    def get(name: str, request: Request) -> Response:
+        legacy.refuse_if_retired("GET", request.url.path)
         return json_response(legacy.get(name))
 
     @router.delete(ONLINE_TABLES + "/{name}")
-    def delete(name: str) -> Response:
+    def delete(name: str, request: Request) -> Response:
+        legacy.refuse_if_retired("DELETE", request.url.path)
         legacy.delete(name)
         return json_response({})
 

@@ -8,6 +8,10 @@ operation polling for the same result. Its status carries the same detailed stat
 id as legacy online tables, which keeps adoption of a legacy table and its migration simple.
 Databricks cannot update a synced table (the update API is unimplemented): a changed spec is
 refused at admission, or replaced with ``updatePolicy: Recreate``.
+
+The legacy online-tables API is retired: it is read (and deleted through) only when the object
+asks for adoption (annotation ``lakeserve.dev/adopt: "true"``) or adopted a legacy table before,
+and then any answer a retired API gives means "no legacy table" (see ``legacy.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from lakeserve.api.onlinetable import SYNC_REQUESTED_ANNOTATION, OnlineTableSpec
 from lakeserve.databricks.workspace import Workspace
 from lakeserve.reconcile import reasons
 from lakeserve.resources.base import DeleteState, Event, Managed, Observation, WriteResult
-from lakeserve.resources.onlinetable import facts
+from lakeserve.resources.onlinetable import facts, legacy
 from lakeserve.resources.onlinetable.states import Health, health
 
 SYNC_FAILED = "SyncFailed"
@@ -51,15 +55,18 @@ class OnlineTableClient:
 
     def observe(self, obj: Managed[OnlineTableSpec]) -> Observation:
         spec = obj.spec
-        if obj.status.get("legacy"):
+        adopted = bool(obj.status.get("legacy"))
+        if adopted:
             # One read per pass at steady state: an adopted legacy table is looked at first.
-            legacy = self._observe_legacy(obj)
-            if legacy.exists:
-                return legacy
+            found = self._observe_legacy(obj)
+            if found.exists:
+                return found
         try:
             table = self._w.database.get_synced_database_table(spec.name)
         except NotFound:
-            return self._observe_legacy(obj)
+            if legacy.requested(obj) and not adopted:
+                return self._observe_legacy(obj)
+            return Observation(exists=False, status=facts.absent(spec.name))
         status = table.data_synchronization_status
         self._pipeline_id = status.pipeline_id if status else None
         observation = Observation(exists=True, status=facts.synced_table_facts(table))
@@ -70,9 +77,8 @@ class OnlineTableClient:
 
     def _observe_legacy(self, obj: Managed[OnlineTableSpec]) -> Observation:
         spec = obj.spec
-        try:
-            table = self._w.online_tables.get(spec.name)
-        except NotFound:
+        table = legacy.read(self._w, spec.name)
+        if table is None:
             return Observation(exists=False, status=facts.absent(spec.name))
         self._pipeline_id = table.spec.pipeline_id if table.spec else None
         observation = Observation(exists=True, status=facts.legacy_facts(table))
@@ -145,10 +151,8 @@ class OnlineTableClient:
             return DeleteState.GONE
         except NotFound:
             pass
-        try:
-            self._w.online_tables.delete(spec.name)
-        except NotFound:
-            pass
+        if legacy.requested(obj):
+            legacy.delete(self._w, spec.name)
         return DeleteState.GONE
 
 

@@ -32,7 +32,8 @@ PLURAL = "servingendpoints"
 SINGULAR = "servingendpoint"
 SHORT_NAMES = ["se", "sep"]
 
-MAX_SERVED_ENTITIES = 15
+# Databricks documents at most ten served entities per endpoint (docs/fidelity.md).
+MAX_SERVED_ENTITIES = 10
 MAX_ENVIRONMENT_VARS = 30
 ENDPOINT_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,63}$"
 SERVED_ENTITY_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,63}$"

@@ -27,6 +27,9 @@ FIDELITY_CHOICES: dict[str, tuple[str, ...]] = {
     # route is refused like a retired API (501 NOT_IMPLEMENTED, 400 FEATURE_DISABLED, 404, 410).
     "legacy_online_tables": ("available", "not_implemented", "feature_disabled", "not_found",
                              "gone"),
+    # How GET returns the AI gateway: the inference table prefix defaulted to the endpoint name,
+    # or left out; or also every part that was never set, switched off.
+    "ai_gateway_echo": ("prefix_filled", "prefix_omitted", "defaults_filled"),
 }
 
 
@@ -55,6 +58,7 @@ class EmulatorSettings:
     pipeline_update_seconds: float = 1.0
     statement_seconds: float = 0.2
     legacy_online_tables: str = "available"
+    ai_gateway_echo: str = "prefix_filled"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

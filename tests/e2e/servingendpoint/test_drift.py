@@ -7,6 +7,8 @@ import uuid
 import pytest
 from databricks.sdk.service.serving import EndpointTag, Route, ServedEntityInput, TrafficConfig
 
+from lakeserve.emulator.settings import FIDELITY_CHOICES
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 DRIFT_INTERVAL = 4  # OPERATOR_SETTINGS in conftest
@@ -49,10 +51,8 @@ def gets(workspace, name, since):
                if c["method"] == "GET" and c["path"] == f"/api/2.0/serving-endpoints/{name}")
 
 
-def test_ready_endpoint_costs_zero_writes_over_drift_passes(cluster, workspace, model, poll):
-    workspace.require_emulator()
-    name = "drift-zero"
-    cluster.apply(full_endpoint(name, model))
+def assert_zero_writes_over_three_drift_passes(cluster, workspace, name, poll):
+    """Once Ready: three drift reads, no write to Databricks and no status write."""
     cluster.wait("servingendpoint", name)
     before = cluster.get("servingendpoint", name)
     since = workspace.last_seq()
@@ -65,6 +65,29 @@ def test_ready_endpoint_costs_zero_writes_over_drift_passes(cluster, workspace, 
     after = cluster.get("servingendpoint", name)
     assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"], \
         "no status writes at steady state either"
+
+
+def test_ready_endpoint_costs_zero_writes_over_drift_passes(cluster, workspace, model, poll):
+    workspace.require_emulator()
+    name = "drift-zero"
+    cluster.apply(full_endpoint(name, model))
+    assert_zero_writes_over_three_drift_passes(cluster, workspace, name, poll)
+
+
+@pytest.mark.parametrize("echo", FIDELITY_CHOICES["ai_gateway_echo"])
+def test_gateway_table_without_prefix_costs_zero_writes(cluster, workspace, workspace_settings,
+                                                        model, poll, echo):
+    """The workspace names the table after the endpoint and may echo unset parts, off."""
+    workspace.require_emulator()
+    workspace_settings(ai_gateway_echo=echo)
+    name = f"drift-gateway-{echo.replace('_', '-')}"
+    cluster.apply({"apiVersion": "lakeserve.dev/v1alpha1", "kind": "ServingEndpoint",
+                   "metadata": {"name": name},
+                   "spec": {"config": {"servedEntities": [
+                       {"entityName": model, "entityVersion": "1", "workloadSize": "Small"}]},
+                       "aiGateway": {"inferenceTableConfig": {"catalogName": "main",
+                                                              "schemaName": "e2e"}}}})
+    assert_zero_writes_over_three_drift_passes(cluster, workspace, name, poll)
 
 
 def test_out_of_band_change_is_reverted_with_an_event(cluster, workspace, model, poll):

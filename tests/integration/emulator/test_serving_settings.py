@@ -82,3 +82,23 @@ def test_notifications_and_legacy_rate_limits(workspace, endpoint):
     limits = workspace.serving_endpoints.put(
         endpoint, rate_limits=[RateLimit(calls=5, renewal_period=RateLimitRenewalPeriod.MINUTE)])
     assert limits.rate_limits[0].calls == 5 and limits.rate_limits[0].key.value == "endpoint"
+
+
+# (ai_gateway_echo, the inference table prefix GET returns, usage tracking GET returns)
+GATEWAY_ECHOES = [("prefix_filled", "settings", None), ("prefix_omitted", None, None),
+                  ("defaults_filled", "settings", False)]
+
+
+@pytest.mark.parametrize("setting, prefix, usage", GATEWAY_ECHOES, ids=[g[0] for g in GATEWAY_ECHOES])
+def test_the_gateway_echo_setting_shapes_get(workspace, emulator, endpoint, setting, prefix,
+                                             usage):
+    emulator.control("PUT", "/_emulator/settings", {"ai_gateway_echo": setting})
+    workspace.serving_endpoints.put_ai_gateway(
+        endpoint, inference_table_config=AiGatewayInferenceTableConfig(
+            catalog_name="main", schema_name="logs", enabled=True))
+    echoed = workspace.serving_endpoints.get(endpoint).ai_gateway
+    assert echoed.inference_table_config.table_name_prefix == prefix
+    tracking = echoed.usage_tracking_config
+    assert (tracking.enabled if tracking else None) is usage
+    if setting == "defaults_filled":
+        assert echoed.guardrails.input.pii.behavior.value == "NONE"

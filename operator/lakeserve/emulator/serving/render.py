@@ -28,6 +28,8 @@ from databricks.sdk.service.serving import (
 )
 
 from lakeserve.emulator.clock import millis
+from lakeserve.emulator.serving import echo as echoes
+from lakeserve.emulator.serving.echo import Echo
 from lakeserve.emulator.serving.lifecycle import entity_state
 from lakeserve.emulator.serving.model import ConfigRevision, Endpoint
 
@@ -35,7 +37,7 @@ _ENTITY_INPUT_FIELDS = [f.name for f in dataclasses.fields(ServedEntityInput)]
 _MODEL_OUTPUT_FIELDS = {f.name for f in dataclasses.fields(ServedModelOutput)}
 
 
-def detailed(endpoint: Endpoint) -> ServingEndpointDetailed:
+def detailed(endpoint: Endpoint, echo: Echo = Echo()) -> ServingEndpointDetailed:
     active, pending = endpoint.active, endpoint.pending
     return ServingEndpointDetailed(
         name=endpoint.name, id=endpoint.id, creator=endpoint.creator,
@@ -45,8 +47,8 @@ def detailed(endpoint: Endpoint) -> ServingEndpointDetailed:
         tags=tags(endpoint.tags), state=state(endpoint),
         config=_core_output(endpoint, active) if active else None,
         pending_config=_pending_output(endpoint, pending) if pending else None,
-        ai_gateway=endpoint.ai_gateway, email_notifications=endpoint.email_notifications,
-        route_optimized=endpoint.route_optimized, endpoint_url=endpoint.endpoint_url,
+        ai_gateway=echoes.gateway(endpoint.ai_gateway, echo, endpoint.name),
+        email_notifications=endpoint.email_notifications, route_optimized=endpoint.route_optimized, endpoint_url=endpoint.endpoint_url,
         permission_level=ServingEndpointDetailedPermissionLevel.CAN_MANAGE,
         telemetry_config=endpoint.telemetry_config)
 

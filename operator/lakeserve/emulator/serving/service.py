@@ -26,7 +26,8 @@ from databricks.sdk.service.serving import (
 
 from lakeserve.emulator.context import EmulatorContext
 from lakeserve.emulator.errors import ApiError, already_exists, conflict, invalid, not_found
-from lakeserve.emulator.serving import bodies, lifecycle, render
+from lakeserve.emulator.serving import bodies, echo, lifecycle, render
+from lakeserve.emulator.serving.echo import Echo
 from lakeserve.emulator.serving.failures import DeploymentFailures
 from lakeserve.emulator.serving.inference import (
     check_table_change,
@@ -63,7 +64,7 @@ class ServingService:
 
     def get(self, name: str) -> dict[str, Any]:
         with self._lock:
-            return render.detailed(self._endpoint(name)).as_dict()
+            return self._detailed(self._endpoint(name))
 
     def list(self) -> dict[str, Any]:
         with self._lock:
@@ -99,7 +100,7 @@ class ServingService:
             self._refuse_existing(name)
             lifecycle.submit(endpoint, self._revision(1, ChangeKind.CREATE, config, principal))
             self._endpoints[name] = endpoint
-            return render.detailed(endpoint).as_dict()
+            return self._detailed(endpoint)
 
     def delete(self, name: str) -> None:
         with self._lock:
@@ -120,7 +121,7 @@ class ServingService:
                                       principal)
             lifecycle.submit(endpoint, revision)
             endpoint.updated_at = revision.submitted_at
-            return render.detailed(endpoint).as_dict()
+            return self._detailed(endpoint)
 
     def patch_tags(self, name: str, body: dict[str, Any]) -> list[dict[str, Any]]:
         add, delete = bodies.parse_tag_patch(body)
@@ -140,8 +141,9 @@ class ServingService:
             new = gateway.inference_table_config if gateway else None
             check_table_change(old, new, "inference_table_config")
             self._touch(name).ai_gateway = gateway
-        fields = {f.name: getattr(gateway, f.name) for f in dataclasses.fields(gateway)} \
-            if gateway else {}
+        echoed = echo.gateway(gateway, Echo.of(self._ctx.settings), name)
+        fields = {f.name: getattr(echoed, f.name) for f in dataclasses.fields(echoed)} \
+            if echoed else {}
         return PutAiGatewayResponse(**fields).as_dict()
 
     def update_notifications(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -166,7 +168,7 @@ class ServingService:
         with self._lock:
             endpoint = self._touch(name)
             endpoint.telemetry_config = telemetry
-            return render.detailed(endpoint).as_dict()
+            return self._detailed(endpoint)
 
     def reset(self, options: dict[str, Any]) -> None:
         with self._lock:
@@ -174,6 +176,9 @@ class ServingService:
         self.failures.remove()
 
     # helpers
+
+    def _detailed(self, endpoint: Endpoint) -> dict[str, Any]:
+        return render.detailed(endpoint, Echo.of(self._ctx.settings)).as_dict()
 
     def _updated_config(self, name: str, request: EndpointCoreConfigInput) -> NormalizedConfig:
         config = normalize_config(request, name, "")

@@ -16,11 +16,11 @@ from databricks.sdk.service.serving import (
     ServingEndpointDetailed,
 )
 
+from lakeserve.resources.servingendpoint import gateway
 from lakeserve.resources.servingendpoint.desired import (
     DEFAULT_WORKLOAD_TYPE,
     DesiredEndpoint,
     DesiredEntity,
-    normalize_gateway,
 )
 
 ServedConfig = EndpointCoreConfigOutput | EndpointPendingConfig
@@ -52,8 +52,9 @@ def tag_changes(desired: DesiredEndpoint,
 def gateway_differs(desired: DesiredEndpoint, endpoint: ServingEndpointDetailed) -> bool:
     if desired.ai_gateway is None:
         return False  # not managed by this spec
-    observed = normalize_gateway(endpoint.ai_gateway.as_dict() if endpoint.ai_gateway else {})
-    return desired.ai_gateway != observed
+    observed = endpoint.ai_gateway.as_dict() if endpoint.ai_gateway else {}
+    return gateway.comparable(desired.ai_gateway, desired.name) != \
+        gateway.comparable(observed, desired.name)
 
 
 def notifications_differ(desired: DesiredEndpoint, endpoint: ServingEndpointDetailed) -> bool:

@@ -18,6 +18,7 @@ from databricks.sdk.service.serving import (
 
 from lakeserve.api.servingendpoint import ServedEntity, ServingEndpointSpec
 from lakeserve.databricks.errors import SpecError
+from lakeserve.resources.servingendpoint import gateway
 
 OWNER_TAG = "lakeserve-owner"
 DEFAULT_WORKLOAD_TYPE = "CPU"
@@ -98,7 +99,7 @@ def desired_endpoint(spec: ServingEndpointSpec, metadata_name: str, owner: str,
         routes=_routes(spec, entities),
         auto_capture=_snake(spec.config.auto_capture_config),
         tags=tags,
-        ai_gateway=normalize_gateway(_snake(spec.ai_gateway)),
+        ai_gateway=gateway_body(_snake(spec.ai_gateway)),
         email_notifications=_snake(spec.email_notifications),
         create_only={k: v for k, v in (("route_optimized", spec.route_optimized),
                                        ("description", spec.description),
@@ -159,11 +160,11 @@ def _snake(model: Any) -> dict[str, Any] | None:
     return model.model_dump(exclude_none=True, mode="json")
 
 
-def normalize_gateway(gateway: dict[str, Any] | None) -> dict[str, Any] | None:
-    """AI gateway config with Databricks' defaults filled and empty parts dropped."""
-    if gateway is None:
+def gateway_body(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The AI gateway config to send (whole, with PUT): empty parts dropped, defaults explicit."""
+    if config is None:
         return None
-    cleaned = _drop_empty(gateway) or {}
+    cleaned = gateway.drop_empty(config) or {}
     for limit in cleaned.get("rate_limits", []):
         limit.setdefault("key", "endpoint")
         limit.setdefault("renewal_period", "minute")
@@ -171,12 +172,3 @@ def normalize_gateway(gateway: dict[str, Any] | None) -> dict[str, Any] | None:
     if table is not None:
         table.setdefault("enabled", True)
     return cleaned
-
-
-def _drop_empty(value: Any) -> Any:
-    if isinstance(value, dict):
-        kept = {k: _drop_empty(v) for k, v in value.items()}
-        return {k: v for k, v in kept.items() if v not in (None, [], {})}
-    if isinstance(value, list):
-        return [_drop_empty(v) for v in value]
-    return value

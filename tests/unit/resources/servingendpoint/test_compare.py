@@ -146,3 +146,47 @@ def test_auto_capture_location_change_is_seen():
     spec = {**SPEC, "config": {**SPEC["config"], "autoCaptureConfig": {
         "catalogName": "main", "schemaName": "other"}}}
     assert compare.config_diff(desired(spec), endpoint().config) == ["config.autoCaptureConfig"]
+
+
+TABLE_WITHOUT_PREFIX = {"aiGateway": {"inferenceTableConfig": {"catalogName": "main",
+                                                               "schemaName": "ml"}}}
+# What a workspace may echo for parts the spec never set (their off values).
+DEFAULTS_FILLED = {"usage_tracking_config": {"enabled": False},
+                   "fallback_config": {"enabled": False},
+                   "guardrails": {"input": {"safety": False, "pii": {"behavior": "NONE"}},
+                                  "output": {"safety": False, "pii": {"behavior": "NONE"}}}}
+TABLE_ECHO = {"catalog_name": "main", "schema_name": "ml", "table_name_prefix": "churn-ab",
+              "enabled": True}
+
+# (reason, spec's aiGateway part, what the workspace echoes, differs?)
+GATEWAY_ECHOES = [
+    ("prefix filled with the endpoint name", TABLE_WITHOUT_PREFIX,
+     {"inference_table_config": TABLE_ECHO}, False),
+    ("prefix filled and unset parts echoed off", TABLE_WITHOUT_PREFIX,
+     {"inference_table_config": TABLE_ECHO, **DEFAULTS_FILLED}, False),
+    ("explicit prefix equal to the endpoint name",
+     {"aiGateway": {"inferenceTableConfig": {"catalogName": "main", "schemaName": "ml",
+                                             "tableNamePrefix": "churn-ab"}}},
+     {"inference_table_config": TABLE_ECHO}, False),
+    ("a prefix other than the one in the workspace",
+     {"aiGateway": {"inferenceTableConfig": {"catalogName": "main", "schemaName": "ml",
+                                             "tableNamePrefix": "other"}}},
+     {"inference_table_config": TABLE_ECHO}, True),
+    ("usage tracking switched on outside the spec", TABLE_WITHOUT_PREFIX,
+     {"inference_table_config": TABLE_ECHO, "usage_tracking_config": {"enabled": True}}, True),
+    ("a disabled table's location is not compared",
+     {"aiGateway": {"inferenceTableConfig": {"catalogName": "main", "schemaName": "ml",
+                                             "enabled": False}}},
+     {"inference_table_config": {"catalog_name": "x", "schema_name": "y", "enabled": False}},
+     False),
+    ("guardrail set in the spec and echoed", {"aiGateway": {"guardrails": {"input": {
+        "safety": True}}}}, {"guardrails": {"input": {"safety": True, "pii": {
+            "behavior": "NONE"}}}}, False),
+]
+
+
+@pytest.mark.parametrize("case, spec_part, echo, differs", GATEWAY_ECHOES,
+                         ids=[g[0] for g in GATEWAY_ECHOES])
+def test_gateway_echoes(case, spec_part, echo, differs):
+    spec = {**{k: v for k, v in SPEC.items() if k != "aiGateway"}, **spec_part}
+    assert compare.gateway_differs(desired(spec), endpoint(ai_gateway=echo)) is differs

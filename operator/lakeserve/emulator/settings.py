@@ -30,6 +30,9 @@ FIDELITY_CHOICES: dict[str, tuple[str, ...]] = {
     # How GET returns the AI gateway: the inference table prefix defaulted to the endpoint name,
     # or left out; or also every part that was never set, switched off.
     "ai_gateway_echo": ("prefix_filled", "prefix_omitted", "defaults_filled"),
+    # Whether tags, AI gateway, notifications and rate-limit writes are refused (409) while a
+    # config update is in progress, as the telemetry-config write is.
+    "writes_while_updating": ("refuse", "accept"),
 }
 
 
@@ -59,6 +62,7 @@ class EmulatorSettings:
     statement_seconds: float = 0.2
     legacy_online_tables: str = "available"
     ai_gateway_echo: str = "prefix_filled"
+    writes_while_updating: str = "refuse"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

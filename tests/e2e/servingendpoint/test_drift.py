@@ -96,12 +96,13 @@ def test_out_of_band_change_is_reverted_with_an_event(cluster, workspace, model,
     cluster.wait("servingendpoint", name)
     short = model.split(".")[-1]
     w = workspace.client.serving_endpoints
+    # tags first: a workspace may refuse other writes while the config update runs
+    w.patch(name, add_tags=[EndpointTag(key="manual", value="x")])
     w.update_config(name, served_entities=[
         ServedEntityInput(name=f"{short}-champion", entity_name=model, entity_version="1",
                           workload_size="Small", scale_to_zero_enabled=True)],
         traffic_config=TrafficConfig(routes=[Route(served_entity_name=f"{short}-champion",
                                                    traffic_percentage=100)]))
-    w.patch(name, add_tags=[EndpointTag(key="manual", value="x")])
     poll(lambda: len(w.get(name).config.served_entities or []) == 2
          and "manual" not in {t.key for t in w.get(name).tags},
          timeout=DRIFT_INTERVAL * 6, message="the operator to revert the changes")

@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from lakeserve.emulator.settings import FIDELITY_CHOICES
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 
@@ -108,3 +110,28 @@ def test_legacy_auto_capture_reports_the_payload_table(cluster, model):
         "catalogName": "main", "schemaName": "e2e", "tableNamePrefix": "cap"}}))
     body = cluster.wait("servingendpoint", name)
     assert body["status"]["inferenceTable"] == "main.e2e.cap_payload"
+
+
+@pytest.mark.parametrize("setting", FIDELITY_CHOICES["writes_while_updating"])
+def test_one_write_at_a_time_while_the_config_updates(cluster, workspace, workspace_settings,
+                                                      models, model, setting):
+    """Config, tags, gateway and notifications changed at once: the config goes last and
+    nothing else is sent until the update is over, whether or not the workspace would refuse."""
+    workspace.require_emulator()
+    workspace_settings(writes_while_updating=setting)
+    models.register(model)
+    name = f"surface-one-write-{setting}"
+    cluster.apply(single(name, model))
+    cluster.wait("servingendpoint", name)
+    since = workspace.last_seq()
+    cluster.apply(single(name, model, entity={"entityVersion": "2"},
+                         tags=[{"key": "team", "value": "ml"}],
+                         aiGateway={"usageTrackingConfig": {"enabled": True}},
+                         emailNotifications={"onUpdateFailure": ["ml@example.com"]}))
+    cluster.wait("servingendpoint", name)
+    sent = writes(workspace, name, since)
+    assert sent[-1] == f"PUT /api/2.0/serving-endpoints/{name}/config", sent
+    assert len(sent) == 4, "each change sent once, none refused and retried"
+    refused = [c for c in workspace.calls(since)["calls"]
+               if f"/serving-endpoints/{name}" in c["path"] and c["status"] == 409]
+    assert refused == []

@@ -127,7 +127,7 @@ class ServingService:
         add, delete = bodies.parse_tag_patch(body)
         additions = normalize_tags(add, "add_tags")
         with self._lock:
-            endpoint = self._touch(name)
+            endpoint = self._side_write(name, "tags")
             for key in delete:
                 endpoint.tags.pop(key, None)
             endpoint.tags.update(additions)
@@ -136,11 +136,11 @@ class ServingService:
     def put_ai_gateway(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         gateway = normalize_ai_gateway(parse(body, AiGatewayConfig), name, "")
         with self._lock:
-            endpoint = self._endpoint(name)
+            endpoint = self._side_write(name, "AI gateway configuration")
             old = endpoint.ai_gateway.inference_table_config if endpoint.ai_gateway else None
             new = gateway.inference_table_config if gateway else None
             check_table_change(old, new, "inference_table_config")
-            self._touch(name).ai_gateway = gateway
+            endpoint.ai_gateway = gateway
         echoed = echo.gateway(gateway, Echo.of(self._ctx.settings), name)
         fields = {f.name: getattr(echoed, f.name) for f in dataclasses.fields(echoed)} \
             if echoed else {}
@@ -151,7 +151,7 @@ class ServingService:
         notifications = parse(value, EmailNotifications, "email_notifications") \
             if value is not None else None
         with self._lock:
-            self._touch(name).email_notifications = notifications
+            self._side_write(name, "notifications").email_notifications = notifications
         return UpdateInferenceEndpointNotificationsResponse(
             email_notifications=notifications, name=name).as_dict()
 
@@ -159,13 +159,15 @@ class ServingService:
         limits = normalize_rate_limits(
             parse_list(body.get("rate_limits"), RateLimit, "rate_limits"), "rate_limits")
         with self._lock:
-            self._touch(name).rate_limits = limits
+            self._side_write(name, "rate limits").rate_limits = limits
         return PutResponse(rate_limits=limits).as_dict()
 
     def patch_telemetry(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         value = body.get("telemetry_config")
         telemetry = parse(value, TelemetryConfig, "telemetry_config") if value is not None else None
         with self._lock:
+            endpoint = self._endpoint(name)
+            _refuse_while_updating(endpoint, "telemetry configuration")
             endpoint = self._touch(name)
             endpoint.telemetry_config = telemetry
             return self._detailed(endpoint)
@@ -209,6 +211,14 @@ class ServingService:
             raise _missing(name)
         return self._advanced(endpoint)
 
+    def _side_write(self, name: str, what: str) -> Endpoint:
+        """The endpoint for a write beside its config: refused while a config update is in
+        progress, when the ``writes_while_updating`` setting says so."""
+        endpoint = self._endpoint(name)
+        if self._ctx.settings.writes_while_updating == "refuse":
+            _refuse_while_updating(endpoint, what)
+        return self._touch(name)
+
     def _touch(self, name: str) -> Endpoint:
         endpoint = self._endpoint(name)
         endpoint.updated_at = self._ctx.clock.now()
@@ -234,6 +244,12 @@ class ServingService:
             raise conflict(f"Endpoint '{endpoint.name}' already has a config update in progress "
                            f"(config_version {endpoint.last_version}); wait until it finishes "
                            "before updating the config again.")
+
+
+def _refuse_while_updating(endpoint: Endpoint, what: str) -> None:
+    if lifecycle.is_updating(endpoint):
+        raise conflict(f"Endpoint {endpoint.name} is currently updating. Wait for the update to "
+                       f"complete before updating its {what}.")
 
 
 def _missing(name: str) -> ApiError:

@@ -145,39 +145,60 @@ class ServingEndpointClient:
             status={"lastAppliedConfig": _applied(desired, obj.generation)})
 
     def update(self, obj: Managed[ServingEndpointSpec], observation: Observation) -> WriteResult:
+        """Writes beside the config first, the config last: once update_config is sent the
+        endpoint is IN_PROGRESS and refuses other writes until it is NOT_UPDATING again."""
+        result = WriteResult()
+        self._update_tags(result)
+        self._update_gateway(result)
+        self._update_notifications(result)
+        self._update_config(obj, result)
+        return result
+
+    def _update_config(self, obj: Managed[ServingEndpointSpec], result: WriteResult) -> None:
         plan = self._plan
         desired = plan.desired
-        result = WriteResult()
-        if plan.config_changes:
-            self._take_write_slot()
-            self._w.serving_endpoints.update_config(
-                desired.name,
-                served_entities=[e.as_input() for e in desired.entities],
-                traffic_config=desired.traffic_config(),
-                auto_capture_config=desired.auto_capture_input())
-            result.events.extend(_alias_moves(obj, desired))
-            result.events.append(Event(reasons.UPDATED, "updating config: "
-                                       + "; ".join(plan.config_changes)))
-            result.status["lastAppliedConfig"] = _applied(desired, obj.generation)
-        if plan.tags_to_add or plan.tags_to_delete:
-            self._w.serving_endpoints.patch(desired.name, add_tags=[
-                t for t in desired.tag_list() if t.key in plan.tags_to_add] or None,
-                delete_tags=plan.tags_to_delete or None)
-            result.events.append(Event(reasons.UPDATED, _tags_text(plan)))
-            if OWNER_TAG in plan.tags_to_add and not _owner_tag(plan.endpoint):
-                result.events.append(Event(reasons.ADOPTED, f"adopted existing endpoint "
-                                           f"{desired.name} (it had no owner tag)"))
-        if plan.gateway:
-            self._take_write_slot()
-            # Sent raw: the SDK drops empty lists, and the gateway config is replaced whole.
-            self._w.api_client.do("PUT", f"/api/2.0/serving-endpoints/{desired.name}/ai-gateway",
-                                  body=desired.ai_gateway)
-            result.events.append(Event(reasons.UPDATED, "updated AI gateway config"))
-        if plan.notifications:
-            self._w.serving_endpoints.update_notifications(
-                desired.name, email_notifications=desired.notifications())
-            result.events.append(Event(reasons.UPDATED, "updated e-mail notifications"))
-        return result
+        if not plan.config_changes:
+            return
+        self._take_write_slot()
+        self._w.serving_endpoints.update_config(
+            desired.name,
+            served_entities=[e.as_input() for e in desired.entities],
+            traffic_config=desired.traffic_config(),
+            auto_capture_config=desired.auto_capture_input())
+        result.events.extend(_alias_moves(obj, desired))
+        result.events.append(Event(reasons.UPDATED, "updating config: "
+                                   + "; ".join(plan.config_changes)))
+        result.status["lastAppliedConfig"] = _applied(desired, obj.generation)
+
+    def _update_tags(self, result: WriteResult) -> None:
+        plan = self._plan
+        if not (plan.tags_to_add or plan.tags_to_delete):
+            return
+        self._w.serving_endpoints.patch(plan.desired.name, add_tags=[
+            t for t in plan.desired.tag_list() if t.key in plan.tags_to_add] or None,
+            delete_tags=plan.tags_to_delete or None)
+        result.events.append(Event(reasons.UPDATED, _tags_text(plan)))
+        if OWNER_TAG in plan.tags_to_add and not _owner_tag(plan.endpoint):
+            result.events.append(Event(reasons.ADOPTED, f"adopted existing endpoint "
+                                       f"{plan.desired.name} (it had no owner tag)"))
+
+    def _update_gateway(self, result: WriteResult) -> None:
+        if not self._plan.gateway:
+            return
+        self._take_write_slot()
+        name = self._plan.desired.name
+        # Sent raw: the SDK drops empty lists, and the gateway config is replaced whole.
+        self._w.api_client.do("PUT", f"/api/2.0/serving-endpoints/{name}/ai-gateway",
+                              body=self._plan.desired.ai_gateway)
+        result.events.append(Event(reasons.UPDATED, "updated AI gateway config"))
+
+    def _update_notifications(self, result: WriteResult) -> None:
+        if not self._plan.notifications:
+            return
+        desired = self._plan.desired
+        self._w.serving_endpoints.update_notifications(
+            desired.name, email_notifications=desired.notifications())
+        result.events.append(Event(reasons.UPDATED, "updated e-mail notifications"))
 
     def delete(self, obj: Managed[ServingEndpointSpec]) -> DeleteState:
         name = obj.spec.endpoint_name(obj.name)

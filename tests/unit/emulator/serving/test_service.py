@@ -171,16 +171,18 @@ def test_duplicate_names_and_missing_endpoints(service):
         assert (missing.value.status, missing.value.error_code) == (404, "RESOURCE_DOES_NOT_EXIST")
 
 
-def test_tags_patch_adds_and_removes_and_answers_a_bare_sorted_list(service):
+def test_tags_patch_adds_and_removes_and_answers_a_bare_sorted_list(service, clock):
     create(service, tags=[{"key": "keep", "value": "1"}, {"key": "drop", "value": "2"}])
+    clock.advance(10)
     answer = service.patch_tags("ep", {"add_tags": [{"key": "new", "value": "3"}],
                                        "delete_tags": ["drop", "never-there"]})
     assert answer == [{"key": "keep", "value": "1"}, {"key": "new", "value": "3"}]
     assert service.get("ep")["tags"] == answer
 
 
-def test_ai_gateway_put_replaces_everything_and_guards_the_inference_table(service):
+def test_ai_gateway_put_replaces_everything_and_guards_the_inference_table(service, clock):
     create(service)
+    clock.advance(10)
     tables = {"catalog_name": "c", "schema_name": "s", "enabled": True}
     first = service.put_ai_gateway("ep", {"inference_table_config": tables,
                                           "usage_tracking_config": {"enabled": True}})
@@ -190,6 +192,17 @@ def test_ai_gateway_put_replaces_everything_and_guards_the_inference_table(servi
     second = service.put_ai_gateway("ep", {"inference_table_config": tables})
     assert "usage_tracking_config" not in second
     assert "usage_tracking_config" not in service.get("ep")["ai_gateway"]
+
+
+def test_writes_beside_the_config_wait_for_the_update(service, clock, ctx):
+    create(service)
+    with pytest.raises(ApiError, match="Endpoint ep is currently updating") as refused:
+        service.patch_tags("ep", {"add_tags": [{"key": "a", "value": "1"}]})
+    assert (refused.value.status, refused.value.error_code) == (409, "RESOURCE_CONFLICT")
+    ctx.settings.writes_while_updating = "accept"
+    service.patch_tags("ep", {"add_tags": [{"key": "a", "value": "1"}]})
+    with pytest.raises(ApiError, match="telemetry configuration"):  # refused whatever the setting
+        service.patch_telemetry("ep", {"telemetry_config": {"telemetry_profile_id": "p"}})
 
 
 def test_update_config_keeps_auto_capture_when_omitted_and_guards_it(service, clock):

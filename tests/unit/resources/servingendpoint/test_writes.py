@@ -1,0 +1,87 @@
+"""ServingEndpointClient's writes: what is sent, in which order, and when nothing is."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from databricks.sdk.service.serving import ServingEndpointDetailed
+
+from lakeserve.api.servingendpoint import ServingEndpointSpec
+from lakeserve.databricks.limiter import WriteLimiter
+from lakeserve.databricks.workspace import Workspace
+from lakeserve.resources.base import Managed
+from lakeserve.resources.servingendpoint import ServingEndpointClient
+from lakeserve.resources.servingendpoint.desired import OWNER_TAG
+
+MODEL = "main.ml.churn"
+
+
+def spec(version="2", **extra) -> ServingEndpointSpec:
+    return ServingEndpointSpec.model_validate({
+        "config": {"servedEntities": [{"name": "m", "entityName": MODEL,
+                                       "entityVersion": version, "workloadSize": "Small"}]},
+        **extra})
+
+
+def echo(version="1", config_update="NOT_UPDATING", **extra) -> dict:
+    """A served endpoint as GET returns it."""
+    return {
+        "name": "ep", "id": "id1",
+        "state": {"ready": "READY", "config_update": config_update},
+        "config": {"config_version": 1, "served_entities": [
+            {"name": "m", "entity_name": MODEL, "entity_version": version,
+             "workload_size": "Small", "workload_type": "CPU", "scale_to_zero_enabled": False,
+             "state": {"deployment": "DEPLOYMENT_READY"}}],
+            "traffic_config": {"routes": [{"served_entity_name": "m", "served_model_name": "m",
+                                           "traffic_percentage": 100}]}},
+        "tags": [{"key": OWNER_TAG, "value": "ns/ep"}],
+        **extra}
+
+
+class FakeSdk:
+    def __init__(self, endpoint: dict):
+        self.endpoint = endpoint
+        self.writes: list[str] = []
+        self.serving_endpoints = SimpleNamespace(
+            get=lambda name: ServingEndpointDetailed.from_dict(self.endpoint),
+            update_config=self._record("update_config"), patch=self._record("patch"),
+            update_notifications=self._record("update_notifications"),
+            patch_telemetry_config=self._record("patch_telemetry_config"))
+        self.api_client = SimpleNamespace(do=lambda method, path, body=None:
+                                          self.writes.append(f"{method} {path}"))
+
+    def _record(self, what):
+        def call(*args, **kwargs):
+            self.writes.append(what)
+            return ServingEndpointDetailed.from_dict(self.endpoint)
+        return call
+
+
+def managed(spec_: ServingEndpointSpec, status=None) -> Managed:
+    return Managed("ServingEndpoint", "ns", "ep", "uid", 2, spec_, {}, status or {})
+
+
+def client(sdk: FakeSdk) -> ServingEndpointClient:
+    return ServingEndpointClient(Workspace(client=sdk, host="h", limiter=WriteLimiter()))
+
+
+def test_writes_beside_the_config_go_first_and_the_config_last():
+    sdk = FakeSdk(echo())
+    obj = managed(spec(tags=[{"key": "team", "value": "ml"}],
+                       aiGateway={"usageTrackingConfig": {"enabled": True}},
+                       emailNotifications={"onUpdateFailure": ["a@b.c"]}))
+    c = client(sdk)
+    observation = c.observe(obj)
+    c.update(obj, observation)
+    assert sdk.writes[-1] == "update_config"
+    assert set(sdk.writes[:-1]) == {"patch", "PUT /api/2.0/serving-endpoints/ep/ai-gateway",
+                                    "update_notifications"}
+
+
+def test_while_the_config_updates_nothing_is_written():
+    sdk = FakeSdk(echo(config_update="IN_PROGRESS", pending_config={
+        "config_version": 2, "served_entities": [{"name": "m", "entity_name": MODEL,
+                                                  "entity_version": "2"}]}))
+    observation = client(sdk).observe(managed(spec(tags=[{"key": "team", "value": "ml"}])))
+    assert observation.busy is not None, "the engine writes nothing while busy"
+    assert "tags" in observation.diff

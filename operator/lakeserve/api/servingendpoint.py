@@ -413,6 +413,9 @@ class AppliedConfig(CamelModel):
     """The served entities and routes the operator last sent, with the generation they came from."""
 
     generation: int | None = Field(default=None, description="metadata.generation applied.")
+    config_hash: str | None = Field(
+        default=None, description="Identifies the config sent (served entities with resolved "
+                                  "versions, routes, auto-capture).")
     served_entities: list[AppliedEntity] = Field(default_factory=list,
                                                  description="Entities sent.")
     routes: list[RouteStatus] = Field(default_factory=list, description="Routes sent.")
@@ -435,6 +438,10 @@ class ServingEndpointStatus(StatusBase):
         default=None, description="Served entities of an update in flight, if any.")
     last_applied_config: AppliedConfig | None = Field(
         default=None, description="What the operator last sent to Databricks.")
+    failed_config_hash: str | None = Field(
+        default=None, description="The config Databricks failed to deploy (see "
+                                  "lastAppliedConfig.configHash); it is not sent again until "
+                                  "the spec changes or an alias moves.")
     inference_table: str | None = Field(
         default=None, description="Full name of the payload table, when inference tables are on.")
 

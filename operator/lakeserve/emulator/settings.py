@@ -33,6 +33,8 @@ FIDELITY_CHOICES: dict[str, tuple[str, ...]] = {
     # Whether tags, AI gateway, notifications and rate-limit writes are refused (409) while a
     # config update is in progress, as the telemetry-config write is.
     "writes_while_updating": ("refuse", "accept"),
+    # Whether a failed config update stays visible in pending_config after UPDATE_FAILED.
+    "failed_update_pending_config": ("keep", "clear"),
 }
 
 
@@ -63,6 +65,7 @@ class EmulatorSettings:
     legacy_online_tables: str = "available"
     ai_gateway_echo: str = "prefix_filled"
     writes_while_updating: str = "refuse"
+    failed_update_pending_config: str = "keep"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

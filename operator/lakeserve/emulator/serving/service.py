@@ -225,7 +225,8 @@ class ServingService:
         return endpoint
 
     def _advanced(self, endpoint: Endpoint) -> Endpoint:
-        lifecycle.advance(endpoint, self._ctx.clock.now(), self._delay)
+        keep = self._ctx.settings.failed_update_pending_config == "keep"
+        lifecycle.advance(endpoint, self._ctx.clock.now(), self._delay, keep)
         return endpoint
 
     def _delay(self, kind: ChangeKind) -> float:

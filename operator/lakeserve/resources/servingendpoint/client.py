@@ -7,7 +7,9 @@ the tags API for tags, PUT ai-gateway for the gateway, PATCH notifications for e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from databricks.sdk.errors import NotFound
 from databricks.sdk.service.serving import (
@@ -21,7 +23,7 @@ from lakeserve.databricks.errors import SpecError
 from lakeserve.databricks.workspace import Workspace
 from lakeserve.reconcile import reasons
 from lakeserve.resources.base import DeleteState, Event, Managed, Observation, WriteResult
-from lakeserve.resources.servingendpoint import compare, facts
+from lakeserve.resources.servingendpoint import compare, facts, failures
 from lakeserve.resources.servingendpoint.desired import (
     OWNER_TAG,
     DesiredEndpoint,
@@ -42,6 +44,7 @@ class _Plan:
     tags_to_delete: list[str] | None = None
     gateway: bool = False
     notifications: bool = False
+    status: Mapping[str, Any] = field(default_factory=dict)  # as last written
 
 
 class ServingEndpointClient:
@@ -57,7 +60,7 @@ class ServingEndpointClient:
 
     def observe(self, obj: Managed[ServingEndpointSpec]) -> Observation:
         desired = desired_endpoint(obj.spec, obj.name, self._owner(obj), self._resolve_alias)
-        self._plan = _Plan(desired)
+        self._plan = _Plan(desired, status=obj.status)
         try:
             endpoint = self._w.serving_endpoints.get(desired.name)
         except NotFound:
@@ -110,16 +113,15 @@ class ServingEndpointClient:
                                 f"Databricks is deploying config version "
                                 f"{pending.config_version if pending else '?'}")
             return compare.config_diff(desired, pending) if pending else []
-        if facts.has_failed(endpoint) and pending is not None and \
-                not compare.config_diff(desired, pending):
+        failed = failures.failed_config_hash(desired, endpoint, self._plan.status)
+        observation.status["failedConfigHash"] = failed
+        changes = compare.config_diff(desired, endpoint.config)
+        if changes and failed == desired.config_hash():
             # The spec asks for exactly what failed: retrying would fail the same way.
             observation.failed = (reasons.UPDATE_FAILED,
-                                  "the update to config version "
-                                  f"{pending.config_version} failed: "
-                                  f"{facts.failing_entities(pending)}; still serving config "
-                                  f"version {endpoint.config.config_version if endpoint.config else 'none'}")
+                                  failures.message(endpoint, self._plan.status))
             return []
-        return compare.config_diff(desired, endpoint.config)
+        return changes
 
     # ---- writes --------------------------------------------------------------------------
 
@@ -142,7 +144,8 @@ class ServingEndpointClient:
         return WriteResult(
             events=[Event(reasons.CREATED, f"created endpoint {desired.name} serving "
                                            f"{_served_text(desired)}")],
-            status={"lastAppliedConfig": _applied(desired, obj.generation)})
+            status={"lastAppliedConfig": _applied(desired, obj.generation),
+                    "failedConfigHash": None})
 
     def update(self, obj: Managed[ServingEndpointSpec], observation: Observation) -> WriteResult:
         """Writes beside the config first, the config last: once update_config is sent the
@@ -169,6 +172,7 @@ class ServingEndpointClient:
         result.events.append(Event(reasons.UPDATED, "updating config: "
                                    + "; ".join(plan.config_changes)))
         result.status["lastAppliedConfig"] = _applied(desired, obj.generation)
+        result.status["failedConfigHash"] = None
 
     def _update_tags(self, result: WriteResult) -> None:
         plan = self._plan
@@ -280,6 +284,7 @@ def _alias_moves(obj: Managed, desired: DesiredEndpoint) -> list[Event]:
 def _applied(desired: DesiredEndpoint, generation: int) -> dict:
     return {
         "generation": generation,
+        "configHash": desired.config_hash(),
         "servedEntities": [{"name": e.name, "entityName": e.entity_name,
                             "entityVersion": e.entity_version} for e in desired.entities],
         "routes": [{"servedEntityName": name, "trafficPercentage": pct}

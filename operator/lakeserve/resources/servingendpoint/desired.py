@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +83,12 @@ class DesiredEndpoint:
 
     def tag_list(self) -> list[EndpointTag]:
         return [EndpointTag(key=k, value=v or None) for k, v in sorted(self.tags.items())]
+
+    def config_hash(self) -> str:
+        """Identifies the config update_config would send (entities, routes, auto-capture)."""
+        config = {"entities": [e.as_input().as_dict() for e in self.entities],
+                  "routes": self.routes, "auto_capture": self.auto_capture}
+        return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
 
     def notifications(self) -> EmailNotifications | None:
         if self.email_notifications is None:

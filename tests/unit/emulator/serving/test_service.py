@@ -124,6 +124,19 @@ def test_failed_creation_stays_not_ready(service, clock):
     assert deployments(failed["pending_config"]) == ["DEPLOYMENT_FAILED"]
 
 
+def test_a_failed_config_can_be_cleared_from_pending_config(service, clock, ctx):
+    ctx.settings.failed_update_pending_config = "clear"
+    service.failures.add("main.default.model", "1", "Image build failed")
+    create(service)
+    clock.advance(10)
+    failed = service.get("ep")
+    assert states(failed) == ("NOT_READY", "UPDATE_FAILED")
+    assert "config" not in failed and "pending_config" not in failed
+    update(service)  # a new config is still accepted
+    clock.advance(5)
+    assert states(service.get("ep")) == ("READY", "NOT_UPDATING")
+
+
 def test_the_failure_is_decided_when_the_config_is_submitted(service, clock):
     create(service)
     service.failures.add("main.default.model", "1", "too late")

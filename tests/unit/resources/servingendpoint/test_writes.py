@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from databricks.sdk.service.serving import ServingEndpointDetailed
 
 from lakeserve.api.servingendpoint import ServingEndpointSpec
@@ -85,3 +87,50 @@ def test_while_the_config_updates_nothing_is_written():
     observation = client(sdk).observe(managed(spec(tags=[{"key": "team", "value": "ml"}])))
     assert observation.busy is not None, "the engine writes nothing while busy"
     assert "tags" in observation.diff
+
+
+def failed_state(**extra) -> dict:
+    return {**echo(version="1", config_update="UPDATE_FAILED"), **extra}
+
+
+PENDING_V2 = {"config_version": 2, "served_entities": [
+    {"name": "m", "entity_name": MODEL, "entity_version": "2", "workload_size": "Small",
+     "state": {"deployment": "DEPLOYMENT_FAILED",
+               "deployment_state_message": "No module named 'xgboost'"}}],
+    "traffic_config": {"routes": [{"served_entity_name": "m", "traffic_percentage": 100}]}}
+
+
+def sent(version: str) -> dict:
+    """status.lastAppliedConfig after the operator sent ``version``."""
+    c = client(FakeSdk(echo()))
+    c.observe(managed(spec(version)))
+    return {"lastAppliedConfig": {"generation": 2,
+                                  "configHash": c._plan.desired.config_hash()}}
+
+
+# (reason, what GET answers, status before the pass, spec version, stalled?)
+FAILURES = [
+    ("pending_config kept", failed_state(pending_config=PENDING_V2), sent("2"), "2", True),
+    ("pending_config cleared", failed_state(), sent("2"), "2", True),
+    ("state back to NOT_UPDATING, failure remembered", echo(version="1"),
+     {**sent("2"), "failedConfigHash": sent("2")["lastAppliedConfig"]["configHash"]}, "2", True),
+    ("failed creation, pending cleared", {**failed_state(), "config": None,
+                                          "state": {"ready": "NOT_READY",
+                                                    "config_update": "UPDATE_FAILED"}},
+     sent("2"), "2", True),
+    ("the spec moved on", failed_state(), sent("2"), "3", False),
+]
+
+
+@pytest.mark.parametrize("case, answer, status, version, stalled", FAILURES,
+                         ids=[f[0] for f in FAILURES])
+def test_a_failed_config_is_not_sent_again(case, answer, status, version, stalled):
+    sdk = FakeSdk(answer)
+    c = client(sdk)
+    observation = c.observe(managed(spec(version), status=status))
+    assert (observation.failed is not None) is stalled
+    assert bool(observation.diff) is not stalled
+    if stalled:
+        assert observation.failed[0] == "UpdateFailed"
+        assert observation.status["failedConfigHash"] == \
+            status["lastAppliedConfig"]["configHash"]

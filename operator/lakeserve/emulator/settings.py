@@ -35,6 +35,8 @@ FIDELITY_CHOICES: dict[str, tuple[str, ...]] = {
     "writes_while_updating": ("refuse", "accept"),
     # Whether a failed config update stays visible in pending_config after UPDATE_FAILED.
     "failed_update_pending_config": ("keep", "clear"),
+    # The order GET lists served entities in (Databricks' is not documented).
+    "served_entities_order": ("as_sent", "reversed"),
 }
 
 
@@ -66,6 +68,7 @@ class EmulatorSettings:
     ai_gateway_echo: str = "prefix_filled"
     writes_while_updating: str = "refuse"
     failed_update_pending_config: str = "keep"
+    served_entities_order: str = "as_sent"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

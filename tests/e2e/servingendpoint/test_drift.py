@@ -67,9 +67,14 @@ def assert_zero_writes_over_three_drift_passes(cluster, workspace, name, poll):
         "no status writes at steady state either"
 
 
-def test_ready_endpoint_costs_zero_writes_over_drift_passes(cluster, workspace, model, poll):
+@pytest.mark.parametrize("order", FIDELITY_CHOICES["served_entities_order"])
+def test_ready_endpoint_costs_zero_writes_over_drift_passes(cluster, workspace,
+                                                            workspace_settings, model, poll,
+                                                            order):
+    """Entities listed in any order, description echoed empty, burst scaling not echoed."""
     workspace.require_emulator()
-    name = "drift-zero"
+    workspace_settings(served_entities_order=order)
+    name = f"drift-zero-{order.replace('_', '-')}"
     cluster.apply(full_endpoint(name, model))
     assert_zero_writes_over_three_drift_passes(cluster, workspace, name, poll)
 

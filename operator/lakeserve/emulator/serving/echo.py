@@ -4,12 +4,14 @@
 ``ai_gateway_echo``: ``prefix_filled`` returns the gateway config as stored (an inference table's
 ``table_name_prefix`` defaulted to the endpoint name), ``prefix_omitted`` leaves a defaulted
 prefix out, ``defaults_filled`` also returns every part that was never set, switched off.
+``served_entities_order``: served entities (and models) in the order sent, or reversed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import TypeVar
 
 from databricks.sdk.service.serving import (
     AiGatewayConfig,
@@ -23,14 +25,22 @@ from databricks.sdk.service.serving import (
 
 from lakeserve.emulator.settings import EmulatorSettings
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Echo:
     ai_gateway: str = "prefix_filled"
+    entity_order: str = "as_sent"
 
     @classmethod
     def of(cls, settings: EmulatorSettings) -> Echo:
-        return cls(ai_gateway=settings.ai_gateway_echo)
+        return cls(ai_gateway=settings.ai_gateway_echo,
+                   entity_order=settings.served_entities_order)
+
+
+def ordered(items: list[T], echo: Echo) -> list[T]:
+    return items[::-1] if echo.entity_order == "reversed" else items
 
 
 def gateway(config: AiGatewayConfig | None, echo: Echo,

@@ -161,6 +161,24 @@ def test_responses_echo_like_databricks(service):
          "traffic_percentage": 100}]
 
 
+def test_description_is_always_echoed_and_burst_scaling_never(service):
+    created = create(service, config={"served_entities": [
+        {**served(), "burst_scaling_enabled": True}]})
+    assert created["description"] == ""
+    assert "burst_scaling_enabled" not in created["pending_config"]["served_entities"][0]
+
+
+def test_served_entities_order_setting(service, ctx):
+    two = {"served_entities": [served("1", "a"), served("2", "b")], "traffic_config": {
+        "routes": [{"served_entity_name": "a", "traffic_percentage": 50},
+                   {"served_entity_name": "b", "traffic_percentage": 50}]}}
+    create(service, config=two)
+    names = lambda: [e["name"] for e in service.get("ep")["pending_config"]["served_entities"]]  # noqa: E731
+    assert names() == ["a", "b"]
+    ctx.settings.served_entities_order = "reversed"
+    assert names() == ["b", "a"]
+
+
 def test_missing_version_creates_nothing(service):
     body = {"name": "ep", "config": {"served_entities": [served("9")]}}
     with pytest.raises(ApiError) as caught:

@@ -190,3 +190,43 @@ GATEWAY_ECHOES = [
 def test_gateway_echoes(case, spec_part, echo, differs):
     spec = {**{k: v for k, v in SPEC.items() if k != "aiGateway"}, **spec_part}
     assert compare.gateway_differs(desired(spec), endpoint(ai_gateway=echo)) is differs
+
+
+def single_spec(**extra):
+    return {"config": {"servedEntities": [{"name": "only", "entityName": "main.ml.churn",
+                                           "entityVersion": "1", "workloadSize": "Small"}]},
+            **extra}
+
+
+SINGLE_ECHO = {
+    "name": "churn-ab", "id": "abc", "description": "",
+    "state": {"ready": "READY", "config_update": "NOT_UPDATING"},
+    "config": {"config_version": 1, "served_entities": [
+        {"name": "only", "entity_name": "main.ml.churn", "entity_version": "1",
+         "workload_size": "Small", "workload_type": "CPU", "scale_to_zero_enabled": False}],
+        "traffic_config": {"routes": [{"served_entity_name": "only", "served_model_name": "only",
+                                       "traffic_percentage": 100}]}},
+    "tags": [{"key": OWNER_TAG, "value": "ns/churn-ab"}]}
+
+# (reason, spec, what Databricks answers): none of these is a difference
+ECHOES = [
+    ("a single entity without trafficConfig gets a 100% route", single_spec(), SINGLE_ECHO),
+    ("no route echoed for a single entity", single_spec(),
+     {**SINGLE_ECHO, "config": {**SINGLE_ECHO["config"], "traffic_config": None}}),
+    ("description echoed empty when unset", single_spec(), SINGLE_ECHO),
+    ("description set and echoed", single_spec(description="d"),
+     {**SINGLE_ECHO, "description": "d"}),
+    ("served entities in another order", SPEC,
+     {**ECHO, "config": {**ECHO["config"],
+                         "served_entities": ECHO["config"]["served_entities"][::-1]}}),
+    ("burst scaling not echoed", single_spec(), SINGLE_ECHO),
+]
+
+
+@pytest.mark.parametrize("case, spec, answer", ECHOES, ids=[e[0] for e in ECHOES])
+def test_server_echoes_are_not_drift(case, spec, answer):
+    want, ep = desired(spec), ServingEndpointDetailed.from_dict(answer)
+    assert compare.config_diff(want, ep.config) == []
+    assert compare.create_only_diffs(want, ep) == []
+    assert compare.tag_changes(want, ep) == ({}, [])
+

@@ -171,6 +171,36 @@ INFERENCE_TABLE_WRITE_ONCE = (
     "(has(self.tableNamePrefix) ? self.tableNamePrefix : '') == "
     "(has(oldSelf.tableNamePrefix) ? oldSelf.tableNamePrefix : ''))"
 )
+def _same_location(new: str, old: str) -> str:
+    prefix = "(has({0}.tableNamePrefix) ? {0}.tableNamePrefix : '')"
+    return (f"({new}.catalogName == {old}.catalogName && {new}.schemaName == {old}.schemaName "
+            f"&& {prefix.format(new)} == {prefix.format(old)})")
+
+
+# Legacy inference tables (config.autoCaptureConfig) cannot be enabled again once disabled
+# (Terraform provider docs), so neither a move nor a re-enable can be applied in place; checked at
+# the spec's level, where updatePolicy: Recreate can allow them.
+_CAPTURE_UNCHANGED_OR_NEW = ("(has(self.updatePolicy) && self.updatePolicy == 'Recreate') || "
+                             "!has(oldSelf.config.autoCaptureConfig) || "
+                             "!has(self.config.autoCaptureConfig)")
+_CAPTURE_WAS_DISABLED = ("(has(oldSelf.config.autoCaptureConfig.enabled) && "
+                         "!oldSelf.config.autoCaptureConfig.enabled)")
+_CAPTURE_IS_DISABLED = ("(has(self.config.autoCaptureConfig.enabled) && "
+                        "!self.config.autoCaptureConfig.enabled)")
+_CAPTURE_WHAT_WORKS = ("log to aiGateway.inferenceTableConfig instead, or set updatePolicy: "
+                       "Recreate to replace the endpoint.")
+AUTO_CAPTURE_RULES = (
+    cel(f"{_CAPTURE_UNCHANGED_OR_NEW} || !{_CAPTURE_WAS_DISABLED} || {_CAPTURE_IS_DISABLED}",
+        "config.autoCaptureConfig was disabled, and Databricks cannot enable a legacy inference "
+        "table again: " + _CAPTURE_WHAT_WORKS,
+        reason="FieldValueForbidden", field_path=".config.autoCaptureConfig"),
+    cel(f"{_CAPTURE_UNCHANGED_OR_NEW} || {_CAPTURE_WAS_DISABLED} || {_CAPTURE_IS_DISABLED} || "
+        f"{_same_location('self.config.autoCaptureConfig', 'oldSelf.config.autoCaptureConfig')}",
+        "config.autoCaptureConfig: catalogName, schemaName and tableNamePrefix cannot change "
+        "while the inference table is enabled, and disabling it first does not help (a disabled "
+        "legacy inference table cannot be enabled again): " + _CAPTURE_WHAT_WORKS,
+        reason="FieldValueForbidden", field_path=".config.autoCaptureConfig"),
+)
 
 
 def _inference_table_rule(where: str) -> dict:
@@ -196,11 +226,8 @@ class InferenceTableConfig(CamelModel):
 
 
 class AutoCaptureConfig(InferenceTableConfig):
-    """Legacy inference tables (config.autoCaptureConfig). Prefer aiGateway.inferenceTableConfig."""
-
-    model_config = CamelModel.model_config | {
-        "json_schema_extra": validations(_inference_table_rule("config.autoCaptureConfig"))
-    }
+    """Legacy inference tables (config.autoCaptureConfig); once disabled they cannot be enabled
+    again. Prefer aiGateway.inferenceTableConfig."""
 
 
 class GatewayInferenceTableConfig(InferenceTableConfig):
@@ -335,6 +362,7 @@ class ServingEndpointSpec(CamelModel):
             immutable("routeOptimized", "create-only on Databricks", unless_recreate=True),
             immutable("description", "create-only on Databricks", unless_recreate=True),
             immutable("budgetPolicyId", "create-only on Databricks", unless_recreate=True),
+            *AUTO_CAPTURE_RULES,
         )
     }
 

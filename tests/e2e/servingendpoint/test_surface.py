@@ -135,3 +135,20 @@ def test_one_write_at_a_time_while_the_config_updates(cluster, workspace, worksp
     refused = [c for c in workspace.calls(since)["calls"]
                if f"/serving-endpoints/{name}" in c["path"] and c["status"] == 409]
     assert refused == []
+
+
+def test_legacy_inference_table_enabled_again_with_recreate(cluster, workspace, model):
+    """Databricks cannot enable a disabled legacy inference table; Recreate replaces the
+    endpoint instead of sending an update that would be refused."""
+    name = "surface-capture-again"
+    capture = {"catalogName": "main", "schemaName": "e2e", "tableNamePrefix": "again"}
+    cluster.apply(single(name, model, updatePolicy="Recreate",
+                         config={"autoCaptureConfig": {**capture, "enabled": False}}))
+    cluster.wait("servingendpoint", name)
+    first_id = workspace.client.serving_endpoints.get(name).id
+    cluster.apply(single(name, model, updatePolicy="Recreate",
+                         config={"autoCaptureConfig": capture}))
+    body = cluster.wait("servingendpoint", name)
+    assert body["status"]["observedGeneration"] == 2
+    assert body["status"]["inferenceTable"] == "main.e2e.again_payload"
+    assert workspace.client.serving_endpoints.get(name).id != first_id

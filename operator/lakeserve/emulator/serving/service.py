@@ -30,6 +30,7 @@ from lakeserve.emulator.serving import bodies, echo, lifecycle, render
 from lakeserve.emulator.serving.echo import Echo
 from lakeserve.emulator.serving.failures import DeploymentFailures
 from lakeserve.emulator.serving.inference import (
+    check_not_enabled_again,
     check_table_change,
     normalize_ai_gateway,
     normalize_rate_limits,
@@ -194,6 +195,7 @@ class ServingService:
         if request.auto_capture_config is None:  # omitted: the current setting stays
             return dataclasses.replace(config, auto_capture=latest.auto_capture)
         check_table_change(latest.auto_capture, config.auto_capture, "auto_capture_config")
+        check_not_enabled_again(latest.auto_capture, config.auto_capture)
         return config
 
     def _revision(self, version: int, kind: ChangeKind, config: NormalizedConfig,

@@ -95,6 +95,8 @@ class ServingEndpointClient:
         if create_only:
             observation.diff.extend(create_only)
             observation.updatable = False
+        if compare.auto_capture_needs_recreate(desired, endpoint.config):
+            observation.updatable = False
         observation.ready = not observation.diff and not observation.failed and \
             observation.busy is None and _serving(endpoint)
         if not observation.ready and not observation.diff and observation.busy is None \

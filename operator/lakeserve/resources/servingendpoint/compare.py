@@ -74,6 +74,16 @@ def create_only_diffs(desired: DesiredEndpoint, endpoint: ServingEndpointDetaile
             if (bool(value) if key == "route_optimized" else value) != observed[key]]
 
 
+def auto_capture_needs_recreate(desired: DesiredEndpoint, served: ServedConfig | None) -> bool:
+    """Moving an enabled legacy inference table, or enabling one that was disabled: Databricks
+    does neither in place (a disabled one cannot be enabled again)."""
+    want = desired.auto_capture
+    capture = served.auto_capture_config if served else None
+    if want is None or capture is None or not want.get("enabled", True):
+        return False
+    return capture.enabled is False or not _auto_capture_matches(want, served)
+
+
 def observed_routes(served: ServedConfig) -> tuple[tuple[str, int], ...]:
     routes = served.traffic_config.routes if served.traffic_config else []
     if not routes:

@@ -248,6 +248,18 @@ def test_update_config_keeps_auto_capture_when_omitted_and_guards_it(service, cl
             "catalog_name": "c", "schema_name": "other", "table_name_prefix": "p"}}, USER)
 
 
+def test_a_disabled_legacy_inference_table_cannot_be_enabled_again(service, clock):
+    capture = {"catalog_name": "c", "schema_name": "s", "table_name_prefix": "p"}
+    create(service, config={"served_entities": [served()], "auto_capture_config": capture})
+    clock.advance(10)
+    service.update_config("ep", {"served_entities": [served()], "auto_capture_config": {
+        **capture, "enabled": False}}, USER)
+    clock.advance(5)
+    with pytest.raises(ApiError, match="cannot be enabled again"):
+        service.update_config("ep", {"served_entities": [served()], "auto_capture_config": {
+            **capture, "schema_name": "other", "enabled": True}}, USER)
+
+
 def test_writes_count_against_the_workspace_limit(service, ctx):
     ctx.settings.write_limit.limit = 2
     create(service, "one")

@@ -230,3 +230,26 @@ def test_server_echoes_are_not_drift(case, spec, answer):
     assert compare.create_only_diffs(want, ep) == []
     assert compare.tag_changes(want, ep) == ({}, [])
 
+
+CAPTURE_ON = {"catalog_name": "main", "schema_name": "ml", "table_name_prefix": "churn-ab",
+              "enabled": True}
+
+# (reason, spec's autoCaptureConfig, what Databricks shows, needs a new endpoint?)
+CAPTURE_CHANGES = [
+    ("unchanged", {"catalogName": "main", "schemaName": "ml"}, CAPTURE_ON, False),
+    ("disabled in place", {"catalogName": "main", "schemaName": "ml", "enabled": False},
+     CAPTURE_ON, False),
+    ("moved while enabled", {"catalogName": "main", "schemaName": "other"}, CAPTURE_ON, True),
+    ("enabled again after it was disabled", {"catalogName": "main", "schemaName": "ml"},
+     {**CAPTURE_ON, "enabled": False}, True),
+    ("first enabled on an endpoint that never had one", {"catalogName": "main",
+                                                         "schemaName": "ml"}, None, False),
+]
+
+
+@pytest.mark.parametrize("case, capture, shown, recreate", CAPTURE_CHANGES,
+                         ids=[c[0] for c in CAPTURE_CHANGES])
+def test_legacy_inference_table_changes(case, capture, shown, recreate):
+    spec = {**SPEC, "config": {**SPEC["config"], "autoCaptureConfig": capture}}
+    ep = endpoint(config={**ECHO["config"], "auto_capture_config": shown})
+    assert compare.auto_capture_needs_recreate(desired(spec), ep.config) is recreate

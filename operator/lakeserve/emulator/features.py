@@ -52,7 +52,8 @@ def add_feature_side(app: FastAPI, ctx: EmulatorContext) -> None:
     functions.add_settler(statements.settle_all)
     instances = InstanceService(ctx)
     engine = SyncEngine(ctx, catalog, OnlineStore())
-    synced = SyncedTables(engine, instances, catalog)
+    synced = SyncedTables(engine, instances, catalog,
+                          lambda: ctx.settings.change_data_feed_missing)
     legacy = LegacyOnlineTables(engine, catalog, lambda: ctx.settings.legacy_online_tables)
 
     app.state.catalog = catalog

@@ -37,6 +37,9 @@ FIDELITY_CHOICES: dict[str, tuple[str, ...]] = {
     "failed_update_pending_config": ("keep", "clear"),
     # The order GET lists served entities in (Databricks' is not documented).
     "served_entities_order": ("as_sent", "reversed"),
+    # When a TRIGGERED/CONTINUOUS synced table's source has no Change Data Feed: the create is
+    # refused, or the table is created and its first sync fails.
+    "change_data_feed_missing": ("refuse_create", "fail_sync"),
 }
 
 
@@ -69,6 +72,7 @@ class EmulatorSettings:
     writes_while_updating: str = "refuse"
     failed_update_pending_config: str = "keep"
     served_entities_order: str = "as_sent"
+    change_data_feed_missing: str = "refuse_create"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

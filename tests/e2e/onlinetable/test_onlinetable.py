@@ -28,15 +28,20 @@ def instance(workspace):
     return INSTANCE
 
 
-@pytest.fixture
-def source(workspace):
+def make_source(workspace, change_data_feed=True):
     """A fresh source Delta table main.e2e.<random> with three customers."""
     emulator = workspace.require_emulator()
     name = f"main.e2e.src_{uuid.uuid4().hex[:8]}"
-    emulator.control("POST", "/_emulator/catalog/tables", {"name": name, "mode": "overwrite", "rows": [
-        {"customerID": f"c{i}", "tenure": float(i + 1), "TotalCharges": 100.0 * (i + 1)}
-        for i in range(3)]})
+    emulator.control("POST", "/_emulator/catalog/tables", {
+        "name": name, "mode": "overwrite", "change_data_feed": change_data_feed, "rows": [
+            {"customerID": f"c{i}", "tenure": float(i + 1), "TotalCharges": 100.0 * (i + 1)}
+            for i in range(3)]})
     return name
+
+
+@pytest.fixture
+def source(workspace):
+    return make_source(workspace)
 
 
 def online_table(name, source, table_name=None, annotations=None, **spec):
@@ -44,7 +49,8 @@ def online_table(name, source, table_name=None, annotations=None, **spec):
             "metadata": {"name": name, **({"annotations": annotations} if annotations else {})},
             "spec": {"name": table_name or f"{source}_online", "sourceTableFullName": source,
                      "primaryKeyColumns": ["customerID"], "syncMode": "Triggered",
-                     "databaseInstanceName": INSTANCE, **spec}}
+                     "databaseInstanceName": INSTANCE,
+                     "logicalDatabaseName": "databricks_postgres", **spec}}
 
 
 def legacy_calls(workspace, since):
@@ -172,3 +178,45 @@ def test_adoption_asked_of_a_retired_api_creates_a_synced_table(cluster, workspa
     assert not body["status"].get("legacy")
     assert legacy_calls(workspace, since), "adoption was asked for, so the legacy API was read"
     cluster.delete("onlinetable", "adopting")
+
+
+@pytest.mark.parametrize("cdf_missing", FIDELITY_CHOICES["change_data_feed_missing"])
+def test_a_source_without_change_data_feed_stalls_with_what_to_do(cluster, workspace,
+                                                                  workspace_settings, instance,
+                                                                  cdf_missing):
+    """Refused at create or failing its first sync, the message says how to fix it; Snapshot
+    needs no Change Data Feed."""
+    workspace_settings(change_data_feed_missing=cdf_missing)
+    plain = make_source(workspace, change_data_feed=False)
+    cluster.apply(online_table("no-cdf", plain))
+    body = cluster.wait("onlinetable", "no-cdf", condition="Stalled")
+    stalled = next(c for c in body["status"]["conditions"] if c["type"] == "Stalled")
+    assert "delta.enableChangeDataFeed = true" in stalled["message"]
+    assert "syncMode: Snapshot" in stalled["message"]
+    cluster.delete("onlinetable", "no-cdf")
+    cluster.apply(online_table("snapshot", plain, syncMode="Snapshot"))
+    cluster.wait("onlinetable", "snapshot")
+
+
+def test_in_a_database_catalog_the_database_is_inferred(cluster, workspace, instance, source,
+                                                         poll):
+    """No logicalDatabaseName: Databricks takes the catalog's database, reports it as the
+    effective one, and that is no difference over later passes."""
+    workspace.require_emulator()
+    catalog = f"pg_{uuid.uuid4().hex[:6]}"
+    workspace.client.api_client.do("POST", "/api/2.0/database/catalogs", body={
+        "name": catalog, "database_instance_name": INSTANCE, "database_name": "appdb"})
+    manifest = online_table("in-pg", source, table_name=f"{catalog}.public.features",
+                            pipeline={"storageCatalog": "main", "storageSchema": "e2e"})
+    del manifest["spec"]["logicalDatabaseName"]
+    cluster.apply(manifest)
+    cluster.wait("onlinetable", "in-pg")
+    table = workspace.client.database.get_synced_database_table(f"{catalog}.public.features")
+    assert table.effective_logical_database_name == "appdb"
+    since = workspace.last_seq()
+    poll(lambda: workspace.count(f"GET /api/2.0/database/synced_tables/{catalog}.public.features",
+                                 since) >= 2, timeout=30, message="two drift passes")
+    writes = [c for c in workspace.calls(since)["calls"] if c["method"] != "GET"
+              and catalog in c["path"]]
+    assert writes == []
+    assert cluster.get("onlinetable", "in-pg")["status"]["observedGeneration"] == 1

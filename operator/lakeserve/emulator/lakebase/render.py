@@ -60,8 +60,8 @@ def synced_table(table: OnlineTable, view: TableView) -> SyncedDatabaseTable:
     return SyncedDatabaseTable(
         name=table.name, database_instance_name=request.database_instance_name,
         logical_database_name=request.logical_database_name,
-        effective_database_instance_name=request.database_instance_name,
-        effective_logical_database_name=request.logical_database_name,
+        effective_database_instance_name=table.store_key[0],
+        effective_logical_database_name=table.store_key[1],
         spec=request.spec, data_synchronization_status=SyncedTableStatus.from_dict(status),
         unity_catalog_provisioning_state=DatabaseProvisioningState(view.provisioning.value))
 

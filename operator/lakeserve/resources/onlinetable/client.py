@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from databricks.sdk.errors import DatabricksError, NotFound
+from databricks.sdk.errors import BadRequest, DatabricksError, NotFound
 from databricks.sdk.service.catalog import OnlineTable
 from databricks.sdk.service.database import (
     NewPipelineSpec,
@@ -28,7 +28,13 @@ from databricks.sdk.service.database import (
 )
 
 from lakeserve.api.common import UpdatePolicy
-from lakeserve.api.onlinetable import SYNC_REQUESTED_ANNOTATION, OnlineTableSpec, SyncMode
+from lakeserve.api.onlinetable import (
+    SYNC_REQUESTED_ANNOTATION,
+    OnlineTableSpec,
+    PipelineSpec,
+    SyncMode,
+)
+from lakeserve.databricks.errors import SpecError
 from lakeserve.databricks.workspace import Workspace
 from lakeserve.reconcile import reasons
 from lakeserve.resources.base import DeleteState, Event, Managed, Observation, WriteResult
@@ -105,7 +111,8 @@ class OnlineTableClient:
                                                f"with the {SYNC_REQUESTED_ANNOTATION} annotation")
         elif state is Health.FAILED:
             observation.failed = (SYNC_FAILED, f"the online table is offline ({detailed}): "
-                                               f"{message}")
+                                               f"{message} {change_data_feed_hint(message, obj.spec)}"
+                                  .rstrip())
         elif state is not Health.PIPELINE_FAILED:
             observation.progress = (PROVISIONING, f"{detailed}: {message}".rstrip(": "))
         if requested and state in (Health.ONLINE, Health.PIPELINE_FAILED, Health.SYNCING) and \
@@ -116,7 +123,13 @@ class OnlineTableClient:
 
     def create(self, obj: Managed[OnlineTableSpec], observation: Observation) -> WriteResult:
         spec = obj.spec
-        self._w.database.create_synced_database_table(synced_table(spec))
+        try:
+            self._w.database.create_synced_database_table(synced_table(spec))
+        except BadRequest as exc:
+            hint = change_data_feed_hint(str(exc), spec)
+            if hint:
+                raise SpecError(reasons.REJECTED, f"Databricks: {exc} {hint}") from None
+            raise
         return WriteResult(
             events=[Event(reasons.CREATED, f"created synced table {spec.name} from "
                                            f"{spec.source_table_full_name} in database instance "
@@ -157,13 +170,8 @@ class OnlineTableClient:
 
 
 def synced_table(spec: OnlineTableSpec) -> SyncedDatabaseTable:
-    pipeline = spec.pipeline
-    new_pipeline = None
-    if pipeline is None or not pipeline.existing_pipeline_id:
-        new_pipeline = NewPipelineSpec(
-            storage_catalog=pipeline.storage_catalog if pipeline else None,
-            storage_schema=pipeline.storage_schema if pipeline else None,
-            budget_policy_id=pipeline.budget_policy_id if pipeline else None)
+    """The create body: only what the spec sets (Databricks infers the rest, and in a registered
+    database catalog refuses a logical database that differs from the catalog's)."""
     return SyncedDatabaseTable(
         name=spec.name,
         database_instance_name=spec.database_instance_name,
@@ -174,13 +182,24 @@ def synced_table(spec: OnlineTableSpec) -> SyncedDatabaseTable:
             timeseries_key=spec.timeseries_key,
             scheduling_policy=_SCHEDULING[SyncMode(spec.sync_mode)],
             create_database_objects_if_missing=spec.create_database_objects_if_missing,
-            existing_pipeline_id=pipeline.existing_pipeline_id if pipeline else None,
-            new_pipeline_spec=new_pipeline,
+            existing_pipeline_id=spec.pipeline.existing_pipeline_id if spec.pipeline else None,
+            new_pipeline_spec=_new_pipeline(spec.pipeline),
         ),
     )
 
 
+def _new_pipeline(pipeline: PipelineSpec | None) -> NewPipelineSpec | None:
+    if pipeline is None or pipeline.existing_pipeline_id:
+        return None
+    fields = {"storage_catalog": pipeline.storage_catalog,
+              "storage_schema": pipeline.storage_schema,
+              "budget_policy_id": pipeline.budget_policy_id}
+    return NewPipelineSpec(**fields) if any(fields.values()) else None
+
+
 def synced_spec_diff(spec: OnlineTableSpec, table: SyncedDatabaseTable) -> list[str]:
+    """Fields whose observed value differs; placement is compared with the effective values
+    Databricks reports (it infers them in a database catalog)."""
     observed = table.spec or SyncedTableSpec()
     policy = observed.scheduling_policy.value if observed.scheduling_policy else None
     pairs: list[tuple[str, Any, Any]] = [
@@ -190,9 +209,10 @@ def synced_spec_diff(spec: OnlineTableSpec, table: SyncedDatabaseTable) -> list[
         ("syncMode", _SCHEDULING[SyncMode(spec.sync_mode)].value, policy),
         ("databaseInstanceName", spec.database_instance_name,
          table.effective_database_instance_name or table.database_instance_name),
-        ("logicalDatabaseName", spec.logical_database_name,
-         table.effective_logical_database_name or table.logical_database_name),
     ]
+    if spec.logical_database_name is not None:
+        pairs.append(("logicalDatabaseName", spec.logical_database_name,
+                      table.effective_logical_database_name or table.logical_database_name))
     return [name for name, want, have in pairs if have is not None and want != have]
 
 
@@ -205,6 +225,16 @@ def legacy_spec_diff(spec: OnlineTableSpec, table: OnlineTable) -> list[str]:
               observed.primary_key_columns or []),
              ("timeseriesKey", spec.timeseries_key, observed.timeseries_key)]
     return [name for name, want, have in pairs if want != have]
+
+
+def change_data_feed_hint(message: str, spec: OnlineTableSpec) -> str:
+    """What to do when Databricks says the source has no Change Data Feed ('' otherwise)."""
+    text = message.lower().replace(" ", "")
+    if "changedatafeed" not in text and "enablechangedatafeed" not in text:
+        return ""
+    return (f"syncMode {SyncMode(spec.sync_mode).value} reads the source table's Change Data "
+            f"Feed: enable it (ALTER TABLE {spec.source_table_full_name} SET TBLPROPERTIES "
+            "(delta.enableChangeDataFeed = true)) or use syncMode: Snapshot.")
 
 
 def _sync_requested(obj: Managed[OnlineTableSpec]) -> bool:

@@ -67,6 +67,9 @@ class EmulatorSettings:
     synced_table_snapshot_seconds: float = 1.0
     pipeline_update_seconds: float = 1.0
     statement_seconds: float = 0.2
+    # How long a finished statement can still be read; then GET answers 404 (the SDK's
+    # get_statement docstring: "After at least 12 hours in terminal state ...").
+    statement_retention_seconds: float = 12 * 3600.0
     legacy_online_tables: str = "available"
     ai_gateway_echo: str = "prefix_filled"
     writes_while_updating: str = "refuse"
@@ -94,7 +97,7 @@ def _apply(settings: EmulatorSettings, key: str, value: Any) -> None:
     elif key in ("serving_create_seconds", "serving_update_seconds", "latency_seconds",
                  "database_instance_seconds", "synced_table_provision_seconds",
                  "synced_table_snapshot_seconds", "pipeline_update_seconds",
-                 "statement_seconds"):
+                 "statement_seconds", "statement_retention_seconds"):
         setattr(settings, key, _number(key, value, minimum=0))
     elif key == "oauth_token_seconds":
         setattr(settings, key, _number(key, value, minimum=1))

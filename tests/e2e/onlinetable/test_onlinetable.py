@@ -220,3 +220,23 @@ def test_in_a_database_catalog_the_database_is_inferred(cluster, workspace, inst
               and catalog in c["path"]]
     assert writes == []
     assert cluster.get("onlinetable", "in-pg")["status"]["observedGeneration"] == 1
+
+
+def test_an_offline_table_stalls_with_the_state_the_sdk_cannot_decode(cluster, workspace,
+                                                                       instance, source):
+    """Databricks sends SYNCED_TABLE_OFFLINE, which the SDK's enum misspells and decodes to
+    None: the raw state is read, shown, and stalls instead of 'Provisioning' forever."""
+    emulator = workspace.require_emulator()
+    cluster.apply(online_table("offline", source))
+    cluster.wait("onlinetable", "offline")
+    emulator.control("POST", "/_emulator/lakebase/table-state", {
+        "table": f"{source}_online", "state": "SYNCED_TABLE_OFFLINE",
+        "message": "The database instance was stopped."})
+    body = cluster.wait("onlinetable", "offline", condition="Stalled", timeout=30)
+    stalled = next(c for c in body["status"]["conditions"] if c["type"] == "Stalled")
+    assert stalled["reason"] == "SyncFailed"
+    assert "SYNCED_TABLE_OFFLINE" in stalled["message"]
+    assert "instance was stopped" in stalled["message"]
+    assert body["status"]["detailedState"] == "SYNCED_TABLE_OFFLINE"
+    emulator.control("DELETE", "/_emulator/lakebase/table-state", {"table": f"{source}_online"})
+    cluster.wait("onlinetable", "offline", timeout=30)

@@ -66,6 +66,16 @@ def synced_table(table: OnlineTable, view: TableView) -> SyncedDatabaseTable:
         unity_catalog_provisioning_state=DatabaseProvisioningState(view.provisioning.value))
 
 
+def synced_table_json(table: OnlineTable, view: TableView) -> dict[str, Any]:
+    """The synced table as JSON; a state override is written raw, past the SDK's enum."""
+    body = synced_table(table, view).as_dict()
+    if table.state_override is not None:
+        state, message = table.state_override
+        status = body.setdefault("data_synchronization_status", {})
+        status.update(detailed_state=state, message=message)
+    return body
+
+
 def legacy_table(table: OnlineTable, view: TableView) -> OnlineTableInfo:
     continuous = table.policy is Policy.CONTINUOUS
     spec = OnlineTableSpec(

@@ -81,7 +81,7 @@ class SyncedTables:
             table = self._engine.table(full)
             if table is None or table.legacy:
                 raise _missing(full)
-            return render.synced_table(table, self._engine.view(table)).as_dict()
+            return render.synced_table_json(table, self._engine.view(table))
 
     def list(self, instance: str, page_size: int | None,
              token: str | None) -> tuple[list[dict[str, Any]], str | None]:

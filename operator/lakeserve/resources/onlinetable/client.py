@@ -68,14 +68,15 @@ class OnlineTableClient:
             if found.exists:
                 return found
         try:
-            table = self._w.database.get_synced_database_table(spec.name)
+            table, raw_state = facts.read_synced_table(self._w, spec.name)
         except NotFound:
             if legacy.requested(obj) and not adopted:
                 return self._observe_legacy(obj)
             return Observation(exists=False, status=facts.absent(spec.name))
         status = table.data_synchronization_status
         self._pipeline_id = status.pipeline_id if status else None
-        observation = Observation(exists=True, status=facts.synced_table_facts(table))
+        observation = Observation(exists=True,
+                                  status=facts.synced_table_facts(table, raw_state))
         observation.diff = synced_spec_diff(spec, table)
         observation.updatable = not observation.diff
         self._judge(obj, health(observation.status.get("detailedState")), observation)
@@ -109,10 +110,14 @@ class OnlineTableClient:
             observation.failed = (SYNC_FAILED, f"the sync pipeline failed ({detailed}): "
                                                f"{message}; data may be stale. Request a sync "
                                                f"with the {SYNC_REQUESTED_ANNOTATION} annotation")
-        elif state is Health.FAILED:
+        elif state in (Health.FAILED, Health.OFFLINE):
             observation.failed = (SYNC_FAILED, f"the online table is offline ({detailed}): "
                                                f"{message} {change_data_feed_hint(message, obj.spec)}"
                                   .rstrip())
+        elif state is Health.UNKNOWN:
+            observation.progress = (reasons.WAITING_FOR_DATABRICKS,
+                                    f"Databricks reports the state {detailed}, which this "
+                                    f"operator does not know: {message}".rstrip(": "))
         elif state is not Health.PIPELINE_FAILED:
             observation.progress = (PROVISIONING, f"{detailed}: {message}".rstrip(": "))
         if requested and state in (Health.ONLINE, Health.PIPELINE_FAILED, Health.SYNCING) and \

@@ -37,8 +37,8 @@ class FakeSdk:
     def __init__(self, legacy_error: Exception | None = None):
         self.calls: list[str] = []
         self.legacy_error = legacy_error
-        self.database = SimpleNamespace(get_synced_database_table=self._get_synced,
-                                        delete_synced_database_table=self._delete_synced)
+        self.database = SimpleNamespace(delete_synced_database_table=self._delete_synced)
+        self.api_client = SimpleNamespace(do=lambda method, path: self._get_synced(path))
         self.online_tables = SimpleNamespace(get=self._legacy("get"),
                                              delete=self._legacy("delete"))
 

@@ -240,3 +240,22 @@ def test_an_offline_table_stalls_with_the_state_the_sdk_cannot_decode(cluster, w
     assert body["status"]["detailedState"] == "SYNCED_TABLE_OFFLINE"
     emulator.control("DELETE", "/_emulator/lakebase/table-state", {"table": f"{source}_online"})
     cluster.wait("onlinetable", "offline", timeout=30)
+
+
+def test_mixed_case_names_neither_stall_nor_cost_writes(cluster, workspace, instance, source,
+                                                        poll):
+    """Unity Catalog stores names in lower case: a mixed-case spec is the same table."""
+    catalog, schema, table = source.split(".")
+    mixed_source = f"{catalog.upper()}.{schema.upper()}.{table}"
+    manifest = online_table("mixed", mixed_source, table_name=f"Main.E2E.{table}_Online")
+    cluster.apply(manifest)
+    cluster.wait("onlinetable", "mixed")
+    since = workspace.last_seq()
+    path = f"/api/2.0/database/synced_tables/main.e2e.{table}_online"
+    poll(lambda: workspace.count(f"GET {path}", since) >= 3, timeout=30,
+         message="three drift passes")
+    body = cluster.get("onlinetable", "mixed")
+    assert [c for c in workspace.calls(since)["calls"]
+            if c["method"] != "GET" and path in c["path"]] == []
+    ready = next(c for c in body["status"]["conditions"] if c["type"] == "Ready")
+    assert ready["status"] == "True"

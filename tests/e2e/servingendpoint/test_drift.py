@@ -130,3 +130,20 @@ def test_endpoint_deleted_behind_our_back_is_recreated(cluster, workspace, model
     poll(recreated, timeout=DRIFT_INTERVAL * 6, message="the endpoint to be recreated")
     cluster.wait("servingendpoint", name)
     assert "RecreatedMissing" in cluster.event_reasons(name)
+
+
+def test_mixed_case_unity_catalog_names_cost_zero_writes(cluster, workspace, models, poll):
+    """Unity Catalog stores names in lower case; Main.E2E.Model is main.e2e.model."""
+    workspace.require_emulator()
+    model = f"main.e2e.Mixed_{uuid.uuid4().hex[:6]}"
+    models.register(model.lower(), ["champion"])
+    shouting = model.split(".")[-1]
+    name = "drift-mixed-case"
+    cluster.apply({"apiVersion": "lakeserve.dev/v1alpha1", "kind": "ServingEndpoint",
+                   "metadata": {"name": name},
+                   "spec": {"config": {
+                       "servedEntities": [{"name": "champion",
+                                           "entityName": f"Main.E2E.{shouting}",
+                                           "entityAlias": "champion", "workloadSize": "Small"}],
+                       "autoCaptureConfig": {"catalogName": "Main", "schemaName": "E2E"}}}})
+    assert_zero_writes_over_three_drift_passes(cluster, workspace, name, poll)

@@ -38,6 +38,7 @@ from lakeserve.databricks.errors import SpecError
 from lakeserve.databricks.workspace import Workspace
 from lakeserve.reconcile import reasons
 from lakeserve.resources.base import DeleteState, Event, Managed, Observation, WriteResult
+from lakeserve.resources.ucnames import fold
 from lakeserve.resources.onlinetable import facts, legacy
 from lakeserve.resources.onlinetable.states import Health, health
 
@@ -68,7 +69,7 @@ class OnlineTableClient:
             if found.exists:
                 return found
         try:
-            table, raw_state = facts.read_synced_table(self._w, spec.name)
+            table, raw_state = facts.read_synced_table(self._w, fold(spec.name))
         except NotFound:
             if legacy.requested(obj) and not adopted:
                 return self._observe_legacy(obj)
@@ -84,7 +85,7 @@ class OnlineTableClient:
 
     def _observe_legacy(self, obj: Managed[OnlineTableSpec]) -> Observation:
         spec = obj.spec
-        table = legacy.read(self._w, spec.name)
+        table = legacy.read(self._w, fold(spec.name))
         if table is None:
             return Observation(exists=False, status=facts.absent(spec.name))
         self._pipeline_id = table.spec.pipeline_id if table.spec else None
@@ -165,12 +166,12 @@ class OnlineTableClient:
         spec = obj.spec
         try:
             self._w.database.delete_synced_database_table(
-                spec.name, purge_data=spec.purge_data_on_delete)
+                fold(spec.name), purge_data=spec.purge_data_on_delete)
             return DeleteState.GONE
         except NotFound:
             pass
         if legacy.requested(obj):
-            legacy.delete(self._w, spec.name)
+            legacy.delete(self._w, fold(spec.name))
         return DeleteState.GONE
 
 
@@ -178,11 +179,11 @@ def synced_table(spec: OnlineTableSpec) -> SyncedDatabaseTable:
     """The create body: only what the spec sets (Databricks infers the rest, and in a registered
     database catalog refuses a logical database that differs from the catalog's)."""
     return SyncedDatabaseTable(
-        name=spec.name,
+        name=fold(spec.name),
         database_instance_name=spec.database_instance_name,
         logical_database_name=spec.logical_database_name,
         spec=SyncedTableSpec(
-            source_table_full_name=spec.source_table_full_name,
+            source_table_full_name=fold(spec.source_table_full_name),
             primary_key_columns=list(spec.primary_key_columns),
             timeseries_key=spec.timeseries_key,
             scheduling_policy=_SCHEDULING[SyncMode(spec.sync_mode)],
@@ -208,7 +209,8 @@ def synced_spec_diff(spec: OnlineTableSpec, table: SyncedDatabaseTable) -> list[
     observed = table.spec or SyncedTableSpec()
     policy = observed.scheduling_policy.value if observed.scheduling_policy else None
     pairs: list[tuple[str, Any, Any]] = [
-        ("sourceTableFullName", spec.source_table_full_name, observed.source_table_full_name),
+        ("sourceTableFullName", fold(spec.source_table_full_name),
+         fold(observed.source_table_full_name)),
         ("primaryKeyColumns", list(spec.primary_key_columns), observed.primary_key_columns or []),
         ("timeseriesKey", spec.timeseries_key, observed.timeseries_key),
         ("syncMode", _SCHEDULING[SyncMode(spec.sync_mode)].value, policy),
@@ -225,7 +227,8 @@ def legacy_spec_diff(spec: OnlineTableSpec, table: OnlineTable) -> list[str]:
     observed = table.spec
     if observed is None:
         return []
-    pairs = [("sourceTableFullName", spec.source_table_full_name, observed.source_table_full_name),
+    pairs = [("sourceTableFullName", fold(spec.source_table_full_name),
+              fold(observed.source_table_full_name)),
              ("primaryKeyColumns", list(spec.primary_key_columns),
               observed.primary_key_columns or []),
              ("timeseriesKey", spec.timeseries_key, observed.timeseries_key)]

@@ -16,6 +16,7 @@ from databricks.sdk.service.serving import (
     ServingEndpointDetailed,
 )
 
+from lakeserve.resources import ucnames
 from lakeserve.resources.servingendpoint import gateway
 from lakeserve.resources.servingendpoint.desired import (
     DEFAULT_WORKLOAD_TYPE,
@@ -111,10 +112,11 @@ def _entity_diffs(desired: tuple[DesiredEntity, ...],
 
 def _entity_field_diffs(entity: DesiredEntity, current: ServedEntityOutput) -> list[str]:
     changed = []
-    if (entity.entity_name, entity.entity_version) != (current.entity_name,
+    observed_name = ucnames.fold(current.entity_name)
+    if (entity.entity_name, entity.entity_version) != (observed_name,
                                                         str(current.entity_version)):
         changed.append(f"entityVersion {current.entity_version} -> {entity.entity_version}"
-                       if entity.entity_name == current.entity_name else "entityName")
+                       if entity.entity_name == observed_name else "entityName")
     workload_type = current.workload_type.value if current.workload_type else DEFAULT_WORKLOAD_TYPE
     if entity.workload_type != workload_type:
         changed.append("workloadType")
@@ -146,9 +148,10 @@ def _auto_capture_matches(config: dict[str, Any], served: ServedConfig) -> bool:
     if not observed_enabled:
         return True  # location of a disabled table does not matter
     # Databricks fills the prefix from the endpoint name when the spec leaves it out.
-    prefix_matches = config.get("table_name_prefix") in (None, capture.table_name_prefix)
-    return (config.get("catalog_name"), config.get("schema_name")) == \
-        (capture.catalog_name, capture.schema_name) and prefix_matches
+    prefix_matches = config.get("table_name_prefix") in (
+        None, ucnames.fold_part(capture.table_name_prefix))
+    observed = (ucnames.fold_part(capture.catalog_name), ucnames.fold_part(capture.schema_name))
+    return (config.get("catalog_name"), config.get("schema_name")) == observed and prefix_matches
 
 
 def _routes_text(routes: tuple[tuple[str, int], ...]) -> str:

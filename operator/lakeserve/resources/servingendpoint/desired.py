@@ -20,11 +20,13 @@ from databricks.sdk.service.serving import (
 
 from lakeserve.api.servingendpoint import ServedEntity, ServingEndpointSpec
 from lakeserve.databricks.errors import SpecError
+from lakeserve.resources import ucnames
 from lakeserve.resources.servingendpoint import gateway
 
 OWNER_TAG = "lakeserve-owner"
 DEFAULT_WORKLOAD_TYPE = "CPU"
 
+_TABLE_NAME_PARTS = ("catalog_name", "schema_name", "table_name_prefix")
 # Resolves (model full name, alias) to a version number; raises SpecError when it can't.
 AliasResolver = Callable[[str, str], str]
 
@@ -105,9 +107,9 @@ def desired_endpoint(spec: ServingEndpointSpec, metadata_name: str, owner: str,
         name=spec.endpoint_name(metadata_name),
         entities=entities,
         routes=_routes(spec, entities),
-        auto_capture=_snake(spec.config.auto_capture_config),
+        auto_capture=_folded_table(_snake(spec.config.auto_capture_config)),
         tags=tags,
-        ai_gateway=gateway_body(_snake(spec.ai_gateway)),
+        ai_gateway=_folded_gateway(gateway_body(_snake(spec.ai_gateway))),
         email_notifications=_snake(spec.email_notifications),
         create_only={k: v for k, v in (("route_optimized", spec.route_optimized),
                                        ("description", spec.description),
@@ -117,8 +119,9 @@ def desired_endpoint(spec: ServingEndpointSpec, metadata_name: str, owner: str,
 
 
 def _desired_entity(entity: ServedEntity, resolve_alias: AliasResolver) -> DesiredEntity:
+    entity_name = ucnames.fold(entity.entity_name)
     if entity.entity_alias is not None:
-        version = resolve_alias(entity.entity_name, entity.entity_alias)
+        version = resolve_alias(entity_name, entity.entity_alias)
     elif entity.entity_version is not None:
         version = entity.entity_version
     else:  # the CRD refuses this; the model is also used without the API server in tests
@@ -126,7 +129,7 @@ def _desired_entity(entity: ServedEntity, resolve_alias: AliasResolver) -> Desir
                                        "entityVersion or entityAlias")
     return DesiredEntity(
         name=entity.effective_name(),
-        entity_name=entity.entity_name,
+        entity_name=entity_name,
         entity_version=str(version),
         entity_alias=entity.entity_alias,
         workload_type=_workload_type(entity.workload_type).value,
@@ -159,6 +162,19 @@ def _routes(spec: ServingEndpointSpec,
 
 def _workload_type(value: Any) -> ServingModelWorkloadType:
     return ServingModelWorkloadType(value or DEFAULT_WORKLOAD_TYPE)
+
+
+def _folded_table(table: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An inference table's catalog, schema and prefix in lower case, as UC stores them."""
+    if table is None:
+        return None
+    return {k: ucnames.fold_part(v) if k in _TABLE_NAME_PARTS else v for k, v in table.items()}
+
+
+def _folded_gateway(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    if config and "inference_table_config" in config:
+        config["inference_table_config"] = _folded_table(config["inference_table_config"])
+    return config
 
 
 def _snake(model: Any) -> dict[str, Any] | None:

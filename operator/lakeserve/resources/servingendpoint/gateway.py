@@ -38,6 +38,8 @@ def _inference_table(value: dict[str, Any], endpoint_name: str) -> None:
         return
     table["enabled"] = True
     table.setdefault("table_name_prefix", endpoint_name)
+    for part in ("catalog_name", "schema_name", "table_name_prefix"):  # UC folds names
+        table[part] = table[part].lower() if isinstance(table.get(part), str) else table.get(part)
 
 
 def _guardrails(value: dict[str, Any]) -> None:

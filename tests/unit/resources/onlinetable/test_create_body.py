@@ -75,3 +75,13 @@ def test_a_change_data_feed_refusal_says_what_to_do():
     hint = change_data_feed_hint(message, spec(syncMode="Triggered"))
     assert "delta.enableChangeDataFeed = true" in hint and "syncMode: Snapshot" in hint
     assert change_data_feed_hint("Column 'x' does not exist", spec()) == ""
+
+
+def test_mixed_case_names_are_sent_folded_and_compare_equal():
+    mixed = spec(name="Main.ML.Features_Online", sourceTableFullName="Main.ML.Features")
+    body = synced_table(mixed).as_dict()
+    assert (body["name"], body["spec"]["source_table_full_name"]) == \
+        ("main.ml.features_online", "main.ml.features")
+    as_stored = SyncedDatabaseTable.from_dict({**body, "effective_database_instance_name":
+                                               "lakebase"})
+    assert synced_spec_diff(mixed, as_stored) == []

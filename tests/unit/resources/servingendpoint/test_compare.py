@@ -253,3 +253,20 @@ def test_legacy_inference_table_changes(case, capture, shown, recreate):
     spec = {**SPEC, "config": {**SPEC["config"], "autoCaptureConfig": capture}}
     ep = endpoint(config={**ECHO["config"], "auto_capture_config": shown})
     assert compare.auto_capture_needs_recreate(desired(spec), ep.config) is recreate
+
+
+def test_unity_catalog_names_in_any_case_are_the_same_names():
+    """UC stores names in lower case: a mixed-case spec is sent folded and compares equal to
+    the echo, whether the workspace echoes what it was sent or lower case."""
+    named = [{"name": "churn-champion", **SPEC["config"]["servedEntities"][0]},
+             SPEC["config"]["servedEntities"][1]]  # served-entity names are not UC names
+    mixed = {**SPEC, "config": {**SPEC["config"], "servedEntities": [
+        {**e, "entityName": "Main.ML.Churn"} for e in named],
+        "autoCaptureConfig": {"catalogName": "Main", "schemaName": "ML"}}}
+    want = desired(mixed)
+    assert {e.entity_name for e in want.entities} == {"main.ml.churn"}
+    assert want.auto_capture["catalog_name"] == "main"
+    assert compare.config_diff(want, endpoint().config) == []
+    upper_echo = {**ECHO["config"], "served_entities": [
+        {**e, "entity_name": "MAIN.ML.CHURN"} for e in ECHO["config"]["served_entities"]]}
+    assert compare.config_diff(want, endpoint(config=upper_echo).config) == []

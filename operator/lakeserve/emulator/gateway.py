@@ -15,10 +15,10 @@ from lakeserve.emulator.faults import Fault
 
 CONTROL_PREFIX = "/_emulator"
 HOST_METADATA_PATH = "/.well-known/databricks-config"
-PROTECTED_PREFIXES = ("/api/", "/serving-endpoints/")
+PROTECTED_PREFIXES = ("/api/", "/serving-endpoints/", "/route-optimized/")
 # Token requests may carry a client secret; scoring payloads (up to 16 MB, thousands per second)
 # would pin memory in the call log; inference tables keep those.
-UNLOGGED_BODY_PREFIXES = ("/oidc/", "/serving-endpoints/")
+UNLOGGED_BODY_PREFIXES = ("/oidc/", "/serving-endpoints/", "/route-optimized/")
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
 

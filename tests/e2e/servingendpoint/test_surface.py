@@ -152,3 +152,13 @@ def test_legacy_inference_table_enabled_again_with_recreate(cluster, workspace, 
     assert body["status"]["observedGeneration"] == 2
     assert body["status"]["inferenceTable"] == "main.e2e.again_payload"
     assert workspace.client.serving_endpoints.get(name).id != first_id
+
+
+def test_a_route_optimized_endpoint_reports_its_own_url(cluster, workspace, model):
+    name = "surface-route-optimized"
+    cluster.apply(single(name, model, routeOptimized=True))
+    body = cluster.wait("servingendpoint", name)
+    endpoint = workspace.client.serving_endpoints.get(name)
+    assert endpoint.endpoint_url and body["status"]["url"] == endpoint.endpoint_url
+    listed = cluster.kubectl("get", "servingendpoint", name, "-n", cluster.namespace).stdout
+    assert endpoint.endpoint_url in listed

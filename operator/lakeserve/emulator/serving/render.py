@@ -10,6 +10,8 @@ import dataclasses
 
 from databricks.sdk.service.serving import (
     AutoCaptureConfigInput,
+    DataPlaneInfo,
+    ModelDataPlaneInfo,
     AutoCaptureConfigOutput,
     AutoCaptureState,
     EndpointCoreConfigOutput,
@@ -53,9 +55,16 @@ def detailed(endpoint: Endpoint, echo: Echo = Echo()) -> ServingEndpointDetailed
         config=_core_output(endpoint, active, echo) if active else None,
         pending_config=_pending_output(endpoint, pending, echo) if pending else None,
         ai_gateway=echoes.gateway(endpoint.ai_gateway, echo, endpoint.name),
-        email_notifications=endpoint.email_notifications, route_optimized=endpoint.route_optimized, endpoint_url=endpoint.endpoint_url,
+        email_notifications=endpoint.email_notifications, route_optimized=endpoint.route_optimized,
+        endpoint_url=endpoint.endpoint_url, data_plane_info=_data_plane(endpoint),
         permission_level=ServingEndpointDetailedPermissionLevel.CAN_MANAGE,
         telemetry_config=endpoint.telemetry_config)
+
+
+def _data_plane(endpoint: Endpoint) -> ModelDataPlaneInfo | None:
+    if not endpoint.endpoint_url:
+        return None
+    return ModelDataPlaneInfo(query_info=DataPlaneInfo(endpoint_url=endpoint.endpoint_url))
 
 
 def summary(endpoint: Endpoint) -> ServingEndpoint:

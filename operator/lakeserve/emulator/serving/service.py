@@ -47,6 +47,7 @@ from lakeserve.emulator.serving.validation import (
 from lakeserve.emulator.wire import parse, parse_list
 
 Deploy = Callable[[NormalizedConfig], Deployment]
+ROUTE_OPTIMIZED_PREFIX = "/route-optimized"
 
 
 class ServingService:
@@ -90,11 +91,13 @@ class ServingService:
         rate_limits = normalize_rate_limits(request.rate_limits, "rate_limits")
         check_versions_servable(config.entities, self._lookup)
         now = self._ctx.clock.now()
+        endpoint_id = secrets.token_hex(16)
         endpoint = Endpoint(
-            name=name, id=secrets.token_hex(16), creator=principal, created_at=now,
+            name=name, id=endpoint_id, creator=principal, created_at=now,
             updated_at=now, tags=tags, ai_gateway=gateway, description=request.description,
             budget_policy_id=request.budget_policy_id, route_optimized=request.route_optimized,
-            endpoint_url=_endpoint_url(host, name) if request.route_optimized else None,
+            endpoint_url=route_optimized_url(host, endpoint_id, name)
+            if request.route_optimized else None,
             email_notifications=request.email_notifications, rate_limits=rate_limits,
             telemetry_config=request.telemetry_config)
         with self._lock:
@@ -259,5 +262,8 @@ def _missing(name: str) -> ApiError:
     return not_found(f"Endpoint with name '{name}' does not exist.")
 
 
-def _endpoint_url(host: str, name: str) -> str:
-    return f"{host.rstrip('/')}/serving-endpoints/{name}/invocations"
+def route_optimized_url(host: str, endpoint_id: str, name: str) -> str:
+    """Where a route-optimized endpoint is queried: its own data-plane URL, not the workspace's
+    ``/serving-endpoints/{name}/invocations`` (on loopback, a path standing for that host)."""
+    return f"{host.rstrip('/')}{ROUTE_OPTIMIZED_PREFIX}/{endpoint_id}/serving-endpoints/" \
+           f"{name}/invocations"

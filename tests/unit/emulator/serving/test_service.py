@@ -285,7 +285,9 @@ def test_create_only_fields_are_echoed_and_update_config_ignores_them(service, c
                      route_optimized=True)
     assert (created["description"], created["budget_policy_id"], created["route_optimized"]) == \
         ("churn model", "bp-1", True)
-    assert created["endpoint_url"] == "http://emulator/serving-endpoints/ep/invocations"
+    assert created["endpoint_url"] == \
+        f"http://emulator/route-optimized/{created['id']}/serving-endpoints/ep/invocations"
+    assert created["data_plane_info"]["query_info"]["endpoint_url"] == created["endpoint_url"]
     clock.advance(10)
     service.update_config("ep", {"served_entities": [served("2")], "description": "changed",
                                  "route_optimized": False}, USER)

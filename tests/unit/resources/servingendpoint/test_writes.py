@@ -134,3 +134,12 @@ def test_a_failed_config_is_not_sent_again(case, answer, status, version, stalle
         assert observation.failed[0] == "UpdateFailed"
         assert observation.status["failedConfigHash"] == \
             status["lastAppliedConfig"]["configHash"]
+
+
+def test_status_url_of_a_route_optimized_endpoint_is_its_endpoint_url():
+    url = "https://1234.serving.example/serving-endpoints/ep/invocations"
+    optimized = client(FakeSdk(echo(route_optimized=True, endpoint_url=url))).observe(
+        managed(spec("1", routeOptimized=True)))
+    assert optimized.status["url"] == url
+    plain = client(FakeSdk(echo())).observe(managed(spec("1")))
+    assert plain.status["url"] == "h/serving-endpoints/ep/invocations"

@@ -351,6 +351,61 @@ class EmailNotifications(CamelModel):
         default=None, max_length=50, description="Addresses told when an update succeeds.")
 
 
+class TelemetryTableNames(CamelModel):
+    """Unity Catalog tables the endpoint's telemetry is exported to (a new telemetry profile)."""
+
+    logs_table: str | None = Field(default=None, max_length=255, pattern=UC_THREE_LEVEL_PATTERN,
+                                   description="Table for logs: catalog.schema.table.")
+    traces_table: str | None = Field(default=None, max_length=255,
+                                     pattern=UC_THREE_LEVEL_PATTERN,
+                                     description="Table for traces (spans).")
+    metrics_table: str | None = Field(default=None, max_length=255,
+                                      pattern=UC_THREE_LEVEL_PATTERN,
+                                      description="Table for metrics.")
+    annotations_table: str | None = Field(default=None, max_length=255,
+                                          pattern=UC_THREE_LEVEL_PATTERN,
+                                          description="Table for annotations.")
+
+
+class TelemetryInferenceTable(CamelModel):
+    """Inference table payload logging through telemetry."""
+
+    sampling_fraction: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="Share of requests logged, from 0.0 to 1.0 (1.0 logs every request).")
+
+
+class TelemetryFeature(str, Enum):
+    INFERENCE_TABLE = "TELEMETRY_FEATURE_INFERENCE_TABLE"
+    LOGS = "TELEMETRY_FEATURE_LOGS"
+    METRICS = "TELEMETRY_FEATURE_METRICS"
+    TRACES = "TELEMETRY_FEATURE_TRACES"
+
+
+class TelemetryConfig(CamelModel):
+    """Endpoint telemetry (PATCH .../telemetry-config): new tables, or an existing profile."""
+
+    model_config = CamelModel.model_config | {
+        "json_schema_extra": validations(
+            cel("has(self.tableNames) != has(self.telemetryProfileId)",
+                "give exactly one of tableNames (Databricks creates a telemetry profile from "
+                "them) or telemetryProfileId (an existing profile)", reason="FieldValueInvalid"),
+        )
+    }
+
+    table_names: TelemetryTableNames | None = Field(
+        default=None, description="Tables for logs, traces, metrics and annotations; Databricks "
+                                  "makes a telemetry profile of them and reports only its id.")
+    telemetry_profile_id: str | None = Field(
+        default=None, max_length=255, description="An existing telemetry profile to use.")
+    inference_table_config: TelemetryInferenceTable | None = Field(
+        default=None, description="Inference table sampling.")
+    enabled_telemetry_features: list[TelemetryFeature] | None = Field(
+        default=None, max_length=4,
+        description="Signals to export; all of them when unset.",
+        json_schema_extra={"x-kubernetes-list-type": "set"})
+
+
 class ServingEndpointSpec(CamelModel):
     """Desired state of a Databricks Model Serving endpoint."""
 
@@ -379,6 +434,9 @@ class ServingEndpointSpec(CamelModel):
                                   "limits, fallback.")
     email_notifications: EmailNotifications | None = Field(
         default=None, description="Update notifications.")
+    telemetry_config: TelemetryConfig | None = Field(
+        default=None, description="Telemetry export (custom-model endpoints only); when absent "
+                                  "telemetry is not managed.")
     route_optimized: bool | None = Field(
         default=None, description="Route-optimized endpoint. Create-only: changing it needs "
                                   "updatePolicy: Recreate.")
@@ -472,6 +530,10 @@ class ServingEndpointStatus(StatusBase):
                                   "the spec changes or an alias moves.")
     inference_table: str | None = Field(
         default=None, description="Full name of the payload table, when inference tables are on.")
+    telemetry_profile_id: str | None = Field(
+        default=None, description="Telemetry profile Databricks made of spec.telemetryConfig.")
+    telemetry_config_hash: str | None = Field(
+        default=None, description="Identifies the telemetry config last applied.")
 
 
 INFO = KindInfo(

@@ -147,3 +147,33 @@ def test_mixed_case_unity_catalog_names_cost_zero_writes(cluster, workspace, mod
                                            "entityAlias": "champion", "workloadSize": "Small"}],
                        "autoCaptureConfig": {"catalogName": "Main", "schemaName": "E2E"}}}})
     assert_zero_writes_over_three_drift_passes(cluster, workspace, name, poll)
+
+
+def test_telemetry_tables_are_applied_once_and_then_cost_zero_writes(cluster, workspace, model,
+                                                                     poll):
+    """Databricks makes a telemetry profile of the tables and returns only its id: the operator
+    remembers what it applied instead of patching on every pass."""
+    workspace.require_emulator()
+    name = "drift-telemetry"
+    manifest = {"apiVersion": "lakeserve.dev/v1alpha1", "kind": "ServingEndpoint",
+                "metadata": {"name": name},
+                "spec": {"config": {"servedEntities": [
+                    {"entityName": model, "entityVersion": "1", "workloadSize": "Small"}]},
+                    "telemetryConfig": {"tableNames": {"logsTable": "main.e2e.ep_logs",
+                                                       "tracesTable": "main.e2e.ep_traces"},
+                                        "inferenceTableConfig": {"samplingFraction": 0.5}}}}
+    since = workspace.last_seq()
+    cluster.apply(manifest)
+    body = cluster.wait("servingendpoint", name)
+    profile = workspace.client.serving_endpoints.get(name).telemetry_config.telemetry_profile_id
+    assert profile and body["status"]["telemetryProfileId"] == profile
+    path = f"PATCH /api/2.0/serving-endpoints/{name}/telemetry-config"
+    assert workspace.count(path, since) == 1
+    assert_zero_writes_over_three_drift_passes(cluster, workspace, name, poll)
+    since = workspace.last_seq()
+    manifest["spec"]["telemetryConfig"]["inferenceTableConfig"]["samplingFraction"] = 1.0
+    cluster.apply(manifest)
+    poll(lambda: cluster.get("servingendpoint", name)["status"]["telemetryProfileId"] != profile,
+         timeout=30, message="the new telemetry config to be applied")
+    cluster.wait("servingendpoint", name)
+    assert workspace.count(path, since) == 1

@@ -26,7 +26,7 @@ from databricks.sdk.service.serving import (
 
 from lakeserve.emulator.context import EmulatorContext
 from lakeserve.emulator.errors import ApiError, already_exists, conflict, invalid, not_found
-from lakeserve.emulator.serving import bodies, echo, lifecycle, render
+from lakeserve.emulator.serving import bodies, echo, lifecycle, render, telemetry
 from lakeserve.emulator.serving.echo import Echo
 from lakeserve.emulator.serving.failures import DeploymentFailures
 from lakeserve.emulator.serving.inference import (
@@ -99,10 +99,12 @@ class ServingService:
             endpoint_url=route_optimized_url(host, endpoint_id, name)
             if request.route_optimized else None,
             email_notifications=request.email_notifications, rate_limits=rate_limits,
-            telemetry_config=request.telemetry_config)
+            telemetry_config=None)
         with self._lock:
             self._refuse_existing(name)
             lifecycle.submit(endpoint, self._revision(1, ChangeKind.CREATE, config, principal))
+            if telemetry.unsupported(endpoint) is None:  # else create drops it silently
+                endpoint.telemetry_config = telemetry.applied(None, request.telemetry_config)
             self._endpoints[name] = endpoint
             return self._detailed(endpoint)
 
@@ -168,12 +170,13 @@ class ServingService:
 
     def patch_telemetry(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         value = body.get("telemetry_config")
-        telemetry = parse(value, TelemetryConfig, "telemetry_config") if value is not None else None
+        config = parse(value, TelemetryConfig, "telemetry_config") if value is not None else None
         with self._lock:
             endpoint = self._endpoint(name)
+            telemetry.refuse_unsupported(endpoint)
             _refuse_while_updating(endpoint, "telemetry configuration")
             endpoint = self._touch(name)
-            endpoint.telemetry_config = telemetry
+            endpoint.telemetry_config = telemetry.applied(endpoint.telemetry_config, config)
             return self._detailed(endpoint)
 
     def reset(self, options: dict[str, Any]) -> None:

@@ -16,6 +16,7 @@ from databricks.sdk.service.serving import (
     AiGatewayConfig,
     EndpointCoreConfigInput,
     ServingEndpointDetailed,
+    TelemetryConfig,
 )
 
 from lakeserve.api.servingendpoint import ServingEndpointSpec
@@ -44,6 +45,7 @@ class _Plan:
     tags_to_delete: list[str] | None = None
     gateway: bool = False
     notifications: bool = False
+    telemetry: bool = False
     status: Mapping[str, Any] = field(default_factory=dict)  # as last written
 
 
@@ -84,6 +86,7 @@ class ServingEndpointClient:
         plan.tags_to_add, plan.tags_to_delete = compare.tag_changes(desired, endpoint)
         plan.gateway = compare.gateway_differs(desired, endpoint)
         plan.notifications = compare.notifications_differ(desired, endpoint)
+        plan.telemetry = compare.telemetry_differs(desired, endpoint, plan.status)
         observation.diff = list(config_changes)
         if plan.tags_to_add or plan.tags_to_delete:
             observation.diff.append("tags")
@@ -91,6 +94,8 @@ class ServingEndpointClient:
             observation.diff.append("aiGateway")
         if plan.notifications:
             observation.diff.append("emailNotifications")
+        if plan.telemetry:
+            observation.diff.append("telemetryConfig")
         create_only = compare.create_only_diffs(desired, endpoint)
         if create_only:
             observation.diff.extend(create_only)
@@ -156,6 +161,7 @@ class ServingEndpointClient:
         self._update_tags(result)
         self._update_gateway(result)
         self._update_notifications(result)
+        self._update_telemetry(result)
         self._update_config(obj, result)
         return result
 
@@ -197,6 +203,17 @@ class ServingEndpointClient:
         self._w.api_client.do("PUT", f"/api/2.0/serving-endpoints/{name}/ai-gateway",
                               body=self._plan.desired.ai_gateway)
         result.events.append(Event(reasons.UPDATED, "updated AI gateway config"))
+
+    def _update_telemetry(self, result: WriteResult) -> None:
+        if not self._plan.telemetry:
+            return
+        desired = self._plan.desired
+        answer = self._w.serving_endpoints.patch_telemetry_config(
+            desired.name, telemetry_config=TelemetryConfig.from_dict(desired.telemetry))
+        applied = answer.telemetry_config if answer else None
+        result.status["telemetryProfileId"] = applied.telemetry_profile_id if applied else None
+        result.status["telemetryConfigHash"] = desired.telemetry_hash()
+        result.events.append(Event(reasons.UPDATED, "updated telemetry config"))
 
     def _update_notifications(self, result: WriteResult) -> None:
         if not self._plan.notifications:

@@ -7,6 +7,7 @@ looks only at what the spec controls, with Databricks' defaults applied to both 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from databricks.sdk.service.serving import (
@@ -63,6 +64,19 @@ def notifications_differ(desired: DesiredEndpoint, endpoint: ServingEndpointDeta
         return False
     observed = endpoint.email_notifications.as_dict() if endpoint.email_notifications else {}
     return _sorted_lists(desired.email_notifications) != _sorted_lists(observed)
+
+
+def telemetry_differs(desired: DesiredEndpoint, endpoint: ServingEndpointDetailed,
+                      status: Mapping[str, Any]) -> bool:
+    """Databricks turns table_names into a telemetry profile and returns only the profile's id,
+    so what was applied is known by the hash and profile id kept in status."""
+    if desired.telemetry is None:
+        return False  # not managed by this spec
+    observed = endpoint.telemetry_config.telemetry_profile_id \
+        if endpoint.telemetry_config else None
+    wanted = desired.telemetry.get("telemetry_profile_id") or status.get("telemetryProfileId")
+    return not observed or observed != wanted or \
+        status.get("telemetryConfigHash") != desired.telemetry_hash()
 
 
 def create_only_diffs(desired: DesiredEndpoint, endpoint: ServingEndpointDetailed) -> list[str]:

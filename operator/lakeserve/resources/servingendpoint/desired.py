@@ -73,6 +73,7 @@ class DesiredEndpoint:
     ai_gateway: dict[str, Any] | None
     email_notifications: dict[str, Any] | None
     create_only: dict[str, Any]  # route_optimized / description / budget_policy_id, when set
+    telemetry: dict[str, Any] | None = None  # PATCH .../telemetry-config body, when managed
 
     def traffic_config(self) -> TrafficConfig:
         return TrafficConfig(routes=[Route(served_entity_name=name, traffic_percentage=pct)
@@ -91,6 +92,12 @@ class DesiredEndpoint:
         config = {"entities": [e.as_input().as_dict() for e in self.entities],
                   "routes": self.routes, "auto_capture": self.auto_capture}
         return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+
+    def telemetry_hash(self) -> str | None:
+        if self.telemetry is None:
+            return None
+        text = json.dumps(self.telemetry, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def notifications(self) -> EmailNotifications | None:
         if self.email_notifications is None:
@@ -111,6 +118,7 @@ def desired_endpoint(spec: ServingEndpointSpec, metadata_name: str, owner: str,
         tags=tags,
         ai_gateway=_folded_gateway(gateway_body(_snake(spec.ai_gateway))),
         email_notifications=_snake(spec.email_notifications),
+        telemetry=_telemetry(_snake(spec.telemetry_config)),
         create_only={k: v for k, v in (("route_optimized", spec.route_optimized),
                                        ("description", spec.description),
                                        ("budget_policy_id", spec.budget_policy_id))
@@ -174,6 +182,18 @@ def _folded_table(table: dict[str, Any] | None) -> dict[str, Any] | None:
 def _folded_gateway(config: dict[str, Any] | None) -> dict[str, Any] | None:
     if config and "inference_table_config" in config:
         config["inference_table_config"] = _folded_table(config["inference_table_config"])
+    return config
+
+
+def _telemetry(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Telemetry with its Unity Catalog table names folded (UC stores them in lower case)."""
+    if config is None:
+        return None
+    tables = config.get("table_names")
+    if tables:
+        config["table_names"] = {k: ucnames.fold(v) for k, v in tables.items()}
+    if config.get("enabled_telemetry_features"):
+        config["enabled_telemetry_features"] = sorted(config["enabled_telemetry_features"])
     return config
 
 

@@ -302,3 +302,35 @@ def test_update_cannot_switch_between_external_and_custom_models(service, clock)
                                                   "task": "llm/v1/chat"}}
     with pytest.raises(ApiError, match="cannot switch between serving external models"):
         service.update_config("ep", {"served_entities": [external]}, USER)
+
+
+TABLES = {"logs_table": "main.obs.logs", "traces_table": "main.obs.traces"}
+
+
+def test_telemetry_tables_become_a_profile_and_only_its_id_is_echoed(service, clock):
+    created = create(service, telemetry_config={
+        "table_names": TABLES, "inference_table_config": {"sampling_fraction": 0.5}})
+    first = created["telemetry_config"]
+    assert set(first) == {"telemetry_profile_id", "inference_table_config"}
+    assert first["inference_table_config"] == {"name": "main.obs.logs_payload",
+                                               "sampling_fraction": 0.5}
+    clock.advance(10)
+    again = service.patch_telemetry("ep", {"telemetry_config": {"table_names": TABLES}})
+    assert again["telemetry_config"]["telemetry_profile_id"] != first["telemetry_profile_id"]
+    kept = service.patch_telemetry("ep", {"telemetry_config": {}})  # names neither: no change
+    assert kept["telemetry_config"] == again["telemetry_config"]
+    reused = service.patch_telemetry("ep", {"telemetry_config": {"telemetry_profile_id": "p1"}})
+    assert reused["telemetry_config"] == {"telemetry_profile_id": "p1"}
+    assert "telemetry_config" not in service.patch_telemetry("ep", {})  # omitted: removed
+
+
+def test_telemetry_needs_a_custom_model(service, clock):
+    external = {"name": "gpt", "external_model": {"provider": "openai", "name": "gpt-4o",
+                                                  "task": "llm/v1/chat"}}
+    created = create(service, config={"served_entities": [external]},
+                     telemetry_config={"table_names": TABLES})
+    assert "telemetry_config" not in created  # create drops what it cannot apply
+    clock.advance(10)
+    with pytest.raises(ApiError, match="endpoint type 'EXTERNAL_MODELS'") as refused:
+        service.patch_telemetry("ep", {"telemetry_config": {"table_names": TABLES}})
+    assert (refused.value.status, refused.value.error_code) == (400, "INVALID_PARAMETER_VALUE")

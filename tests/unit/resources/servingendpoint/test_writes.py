@@ -143,3 +143,47 @@ def test_status_url_of_a_route_optimized_endpoint_is_its_endpoint_url():
     assert optimized.status["url"] == url
     plain = client(FakeSdk(echo())).observe(managed(spec("1")))
     assert plain.status["url"] == "h/serving-endpoints/ep/invocations"
+
+
+TELEMETRY = {"tableNames": {"logsTable": "Main.Obs.Logs"},
+             "inferenceTableConfig": {"samplingFraction": 0.25}}
+
+
+def telemetry_hash(telemetry: dict) -> str:
+    c = client(FakeSdk(echo()))
+    c.observe(managed(spec("1", telemetryConfig=telemetry)))
+    return c._plan.desired.telemetry_hash()
+
+
+# (reason, spec's telemetryConfig, profile GET returns, status before the pass, differs?)
+TELEMETRY_CASES = [
+    ("applied before: tables are not echoed, the profile is", TELEMETRY, "p1",
+     {"telemetryProfileId": "p1", "telemetryConfigHash": telemetry_hash(TELEMETRY)}, False),
+    ("never applied", TELEMETRY, None, {}, True),
+    ("profile replaced outside the operator", TELEMETRY, "other",
+     {"telemetryProfileId": "p1", "telemetryConfigHash": telemetry_hash(TELEMETRY)}, True),
+    ("sampling changed in the spec", {**TELEMETRY, "inferenceTableConfig": {
+        "samplingFraction": 1.0}}, "p1",
+     {"telemetryProfileId": "p1", "telemetryConfigHash": telemetry_hash(TELEMETRY)}, True),
+    ("an existing profile, in place", {"telemetryProfileId": "p9"}, "p9",
+     {"telemetryConfigHash": telemetry_hash({"telemetryProfileId": "p9"})}, False),
+]
+
+
+@pytest.mark.parametrize("case, telemetry, profile, status, differs", TELEMETRY_CASES,
+                         ids=[t[0] for t in TELEMETRY_CASES])
+def test_telemetry_is_compared_by_what_was_applied(case, telemetry, profile, status, differs):
+    answer = echo(telemetry_config={"telemetry_profile_id": profile} if profile else None)
+    observation = client(FakeSdk(answer)).observe(managed(spec("1", telemetryConfig=telemetry),
+                                                          status=status))
+    assert ("telemetryConfig" in observation.diff) is differs
+
+
+def test_applying_telemetry_records_the_profile_databricks_made():
+    sdk = FakeSdk(echo(telemetry_config={"telemetry_profile_id": "made-1"}))
+    c = client(sdk)
+    obj = managed(spec("1", telemetryConfig=TELEMETRY))
+    result = c.update(obj, c.observe(obj))
+    assert sdk.writes == ["patch_telemetry_config"]
+    assert result.status == {"telemetryProfileId": "made-1",
+                             "telemetryConfigHash": telemetry_hash(TELEMETRY)}

@@ -40,6 +40,9 @@ FIDELITY_CHOICES: dict[str, tuple[str, ...]] = {
     # When a TRIGGERED/CONTINUOUS synced table's source has no Change Data Feed: the create is
     # refused, or the table is created and its first sync fails.
     "change_data_feed_missing": ("refuse_create", "fail_sync"),
+    # How start_update is refused while the pipeline has an active update (the SDK docstring
+    # says only that "the request will fail").
+    "pipeline_update_running": ("resource_conflict", "invalid_state"),
 }
 
 
@@ -76,6 +79,7 @@ class EmulatorSettings:
     failed_update_pending_config: str = "keep"
     served_entities_order: str = "as_sent"
     change_data_feed_missing: str = "refuse_create"
+    pipeline_update_running: str = "resource_conflict"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

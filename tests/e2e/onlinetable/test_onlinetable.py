@@ -259,3 +259,34 @@ def test_mixed_case_names_neither_stall_nor_cost_writes(cluster, workspace, inst
             if c["method"] != "GET" and path in c["path"]] == []
     ready = next(c for c in body["status"]["conditions"] if c["type"] == "Ready")
     assert ready["status"] == "True"
+
+
+@pytest.mark.parametrize("running", FIDELITY_CHOICES["pipeline_update_running"])
+def test_a_sync_requested_while_one_runs_waits_for_it(cluster, workspace, workspace_settings,
+                                                      instance, source, poll, running):
+    """However Databricks refuses a second pipeline update, the request waits and is applied,
+    never stalls. (A queued update leaves the table looking idle, so the request is sent.)"""
+    workspace.require_emulator()
+    workspace_settings(pipeline_update_running=running, pipeline_update_seconds=6.0)
+    cluster.apply(online_table("busy", source))
+    body = cluster.wait("onlinetable", "busy")
+    updates = f"/api/2.0/pipelines/{body['status']['pipelineId']}/updates"
+    since = workspace.last_seq()
+
+    def request_sync(stamp):
+        cluster.kubectl("annotate", "onlinetable", "busy", "-n", cluster.namespace,
+                        f"{ANNOTATION}={stamp}", "--overwrite")
+
+    request_sync("2026-11-25T10:00:00Z")
+    poll(lambda: cluster.get("onlinetable", "busy")["status"].get("syncRequestHandled") ==
+         "2026-11-25T10:00:00Z", timeout=30, message="the first update to start")
+    request_sync("2026-11-25T10:00:01Z")  # while the first update is queued or runs
+    body = poll(lambda: (lambda b: b if b["status"].get("syncRequestHandled") ==
+                         "2026-11-25T10:00:01Z" else None)(cluster.get("onlinetable", "busy")),
+                timeout=40, message="the second request to be applied after the first")
+    assert not any(c["type"] == "Stalled" and c["status"] == "True"
+                   for c in body["status"]["conditions"])
+    refused = [c["status"] for c in workspace.calls(since)["calls"]
+               if c["method"] == "POST" and c["path"] == updates and c["status"] >= 400]
+    assert refused, "the second request met the running (still queued) update"
+    cluster.wait("onlinetable", "busy", timeout=30)

@@ -251,6 +251,8 @@ def _sync_requested(obj: Managed[OnlineTableSpec]) -> bool:
 
 
 def _already_running(exc: DatabricksError) -> bool:
+    """start_update refused because an update is active ("the request will fail", says the SDK;
+    how is not documented: a conflict or an invalid state, docs/fidelity.md)."""
     text = str(exc).lower()
-    return exc.error_code in ("RESOURCE_CONFLICT", "ALREADY_EXISTS") or "already" in text and (
-        "running" in text or "active" in text or "in progress" in text)
+    return exc.error_code in ("RESOURCE_CONFLICT", "ALREADY_EXISTS", "INVALID_STATE") or \
+        "already" in text and ("running" in text or "active" in text or "in progress" in text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from databricks.sdk.errors import InvalidState, ResourceConflict
 from databricks.sdk.service.database import SyncedDatabaseTable
 
 from lakeserve.api.onlinetable import OnlineTableSpec
@@ -55,3 +56,27 @@ def test_raw_states(case, state, stalled, reason):
     verdict = observation.failed if stalled else observation.progress
     assert verdict is not None and verdict[0] == reason
     assert state in verdict[1]
+
+
+
+# (reason, the refusal of start_update while an update is active)
+BUSY_PIPELINE = [
+    ("409 conflict", ResourceConflict("already has an active update", error_code="RESOURCE_CONFLICT")),
+    ("400 invalid state", InvalidState("Cannot start an update: update u1 is RUNNING.",
+                                       error_code="INVALID_STATE")),
+]
+
+
+@pytest.mark.parametrize("case, refusal", BUSY_PIPELINE, ids=[b[0] for b in BUSY_PIPELINE])
+def test_a_sync_request_while_an_update_runs_waits(case, refusal):
+    def refuse(pipeline_id):
+        raise refusal
+    raw = answer("SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE")
+    sdk = SimpleNamespace(api_client=SimpleNamespace(do=lambda method, path: raw),
+                          pipelines=SimpleNamespace(start_update=refuse))
+    client = OnlineTableClient(Workspace(client=sdk, host="h", limiter=WriteLimiter()))
+    obj = Managed("OnlineTable", "ns", "t", "uid", 1, SPEC,
+                  {"lakeserve.dev/sync-requested-at": "now"})
+    result = client.update(obj, client.observe(obj))
+    assert [e.reason for e in result.events] == ["Syncing"]
+    assert "syncRequestHandled" not in result.status, "asked again on a later pass"

@@ -29,9 +29,16 @@ def test_rows_have_an_id_a_behaviour_a_source_and_the_local_answer():
 
 
 def test_every_unknown_behaviour_has_a_setting():
+    """A source cell starting **unknown** means no source says what Databricks answers."""
     for row in rows():
-        if "unknown" in row[2].lower():
+        if row[2].startswith("**unknown**"):
             assert "setting `" in row[3], f"{row[0]} is unknown: give it an emulator setting"
+
+
+def test_every_setting_row_is_an_unknown():
+    for row in rows():
+        if "setting `" in row[3]:
+            assert row[2].startswith("**unknown**"), f"{row[0]}: a setting stands for an unknown"
 
 
 def setting_row(setting: str) -> list[str]:
@@ -56,3 +63,9 @@ def test_every_choice_setting_is_documented_with_all_values_and_an_e2e_test(sett
 @pytest.mark.parametrize("setting", sorted(FIDELITY_CHOICES))
 def test_the_default_is_the_first_value(setting):
     assert EmulatorSettings().as_dict()[setting] == FIDELITY_CHOICES[setting][0]
+
+
+def test_the_intro_lists_every_setting():
+    intro = FIDELITY.read_text().split("## ", 1)[0]
+    missing = [name for name in FIDELITY_CHOICES if f"`{name}`" not in intro]
+    assert not missing, f"list these settings in the introduction of docs/fidelity.md: {missing}"

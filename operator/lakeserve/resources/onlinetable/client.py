@@ -112,9 +112,7 @@ class OnlineTableClient:
                                                f"{message}; data may be stale. Request a sync "
                                                f"with the {SYNC_REQUESTED_ANNOTATION} annotation")
         elif state in (Health.FAILED, Health.OFFLINE):
-            observation.failed = (SYNC_FAILED, f"the online table is offline ({detailed}): "
-                                               f"{message} {change_data_feed_hint(message, obj.spec)}"
-                                  .rstrip())
+            observation.failed = (SYNC_FAILED, _offline(detailed, message, obj.spec))
         elif state is Health.UNKNOWN:
             observation.progress = (reasons.WAITING_FOR_DATABRICKS,
                                     f"Databricks reports the state {detailed}, which this "
@@ -233,6 +231,11 @@ def legacy_spec_diff(spec: OnlineTableSpec, table: OnlineTable) -> list[str]:
               observed.primary_key_columns or []),
              ("timeseriesKey", spec.timeseries_key, observed.timeseries_key)]
     return [name for name, want, have in pairs if want != have]
+
+
+def _offline(detailed: str, message: str, spec: OnlineTableSpec) -> str:
+    hint = change_data_feed_hint(message, spec)
+    return f"the online table is offline ({detailed}): {message} {hint}".rstrip()
 
 
 def change_data_feed_hint(message: str, spec: OnlineTableSpec) -> str:

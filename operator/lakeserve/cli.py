@@ -95,7 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=int, default=8765)
     emulator.add_argument("--token", required=True, help="the Bearer token clients must send")
     emulator.add_argument("--data-dir", default=None,
-                          help="keep the catalog, registry and tables here (a temp dir otherwise)")
+                          help="keep the whole workspace here across restarts: registry, Delta "
+                               "tables, endpoints, synced tables, functions, statements, "
+                               "settings (a temp dir, forgotten on exit, otherwise)")
     emulator.set_defaults(func=_cmd_emulator)
 
     cluster = commands.add_parser("dev-cluster",

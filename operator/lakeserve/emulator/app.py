@@ -31,6 +31,7 @@ from lakeserve.emulator.invocations.features import FeatureServing
 from lakeserve.emulator.invocations.models import ModelStore
 from lakeserve.emulator.invocations.routes import build_router as invocation_routes
 from lakeserve.emulator.invocations.service import InvocationService
+from lakeserve.emulator.persistence import STATE_FILE, Persistence
 from lakeserve.emulator.registry.control import build_control_router as registry_control
 from lakeserve.emulator.registry.routes import build_router as registry_routes
 from lakeserve.emulator.registry.store import ModelRegistry
@@ -45,17 +46,23 @@ log = logging.getLogger(__name__)
 def create_app(token: str, data_dir: str | Path | None = None, *,
                client_id: str | None = None, client_secret: str | None = None,
                settings: EmulatorSettings | dict[str, Any] | None = None,
-               clock: Clock | None = None) -> FastAPI:
+               clock: Clock | None = None, persist: bool | None = None) -> FastAPI:
     """The emulator as an ASGI app.
 
     ``token`` is the Bearer token clients must send; with ``client_id``/``client_secret`` OAuth
-    M2M is served too. ``data_dir`` holds the registry (``mlflow.db``); a temp dir when None.
+    M2M is served too. ``data_dir`` holds the registry (``mlflow.db``) and the Delta tables; a
+    temp dir when None. With ``persist`` (default: when a ``data_dir`` is given) every other
+    area's state is kept in ``<data_dir>/workspace-state.db`` and restored from it at startup.
     ``settings`` are the startup values ``POST /_emulator/reset`` returns to.
     """
     if not token:
         raise ValueError("the emulator needs a non-empty token")
-    ctx = _context(token, _data_dir(data_dir), client_id, client_secret, settings,
-                   clock or SystemClock())
+    directory = _data_dir(data_dir)
+    if persist is None:
+        persist = data_dir is not None
+    persistence = Persistence(directory / STATE_FILE if persist else None)
+    ctx = _context(token, directory, client_id, client_secret, settings,
+                   clock or SystemClock(), persistence)
     app = FastAPI(title="lakeserve emulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.emulator = ctx
     _install_error_handlers(app)
@@ -66,19 +73,34 @@ def create_app(token: str, data_dir: str | Path | None = None, *,
     add_feature_side(app, ctx)  # before invocations: they look features up in it
     _add_invocations(app, ctx)
     app.add_middleware(Gateway, ctx=ctx)
+    _restore(app, ctx)
     return app
 
 
 def _context(token: str, data_dir: Path, client_id: str | None, client_secret: str | None,
-             settings: EmulatorSettings | dict[str, Any] | None, clock: Clock) -> EmulatorContext:
+             settings: EmulatorSettings | dict[str, Any] | None, clock: Clock,
+             persistence: Persistence) -> EmulatorContext:
     if bool(client_id) != bool(client_secret):
         raise ValueError("client_id and client_secret go together")
     startup = _settings(settings)
     client = ClientCredentials(client_id, client_secret) if client_id and client_secret else None
     auth = TokenAuthority(token, clock, lambda: ctx.settings.user_name, client)
     ctx = EmulatorContext(settings=startup, clock=clock, auth=auth, data_dir=data_dir,
-                          calls=CallLog(startup.call_log_max))
+                          calls=CallLog(startup.call_log_max), persistence=persistence)
+    persistence.register("workspace", ctx)
+    persistence.register("oauth_tokens", auth)
     return ctx
+
+
+def _restore(app: FastAPI, ctx: EmulatorContext) -> None:
+    """Load the persisted state (every area is registered by now); save once more on shutdown."""
+    ctx.persistence.load()
+
+    def shutdown() -> None:
+        ctx.persistence.save()  # what reads moved on since the last write request
+        ctx.persistence.close()
+
+    app.router.add_event_handler("shutdown", shutdown)
 
 
 def _add_registry(app: FastAPI, ctx: EmulatorContext) -> None:
@@ -98,6 +120,7 @@ def _add_serving(app: FastAPI, ctx: EmulatorContext) -> None:
     app.include_router(serving_routes(service, ctx))
     app.include_router(serving_control(service))
     ctx.on_reset(service.reset)
+    ctx.persistence.register("serving_endpoints", service)
 
 
 def _add_invocations(app: FastAPI, ctx: EmulatorContext) -> None:

@@ -5,6 +5,7 @@ Standard library only, so callers need no web framework::
     with EmulatorProcess(settings={"serving_create_seconds": 1}) as emulator:
         w = WorkspaceClient(host=emulator.host, token=emulator.token)
         emulator.control("POST", "/_emulator/registry/model-versions", {"name": "c.s.m"})
+        emulator.restart()  # same host, same data dir: the workspace comes back as it was
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -74,16 +76,18 @@ class EmulatorProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         for attempt in range(1, STARTUP_ATTEMPTS + 1):
             self.port = _free_port()
-            self._spawn()
-            if self._wait_until_answering():
+            if self._launch(last_attempt=attempt == STARTUP_ATTEMPTS):
                 break
-            exited = not self.running
-            self._terminate()
-            if not exited or attempt == STARTUP_ATTEMPTS:  # only an early exit is worth a retry
-                raise EmulatorError(f"the emulator did not answer on {self.host}:\n"
-                                    f"{self.log_tail()}")
         if self.settings:
             self.control("PUT", "/_emulator/settings", self.settings)
+        return self
+
+    def restart(self, *, crash: bool = False, timeout: float = 10.0) -> EmulatorProcess:
+        """Stop the server (SIGTERM, or SIGKILL with ``crash``) and start it again on the same
+        port and data dir, so clients keep working; the workspace's state, settings included,
+        is restored from the data dir (``settings`` are not applied again)."""
+        self._terminate(timeout, kill=crash)
+        self._launch(last_attempt=True)
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -115,6 +119,19 @@ class EmulatorProcess:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    def _launch(self, *, last_attempt: bool) -> bool:
+        """Start the server on ``self.port``; False when it exited early and may be retried on
+        another port, an error when it did not answer."""
+        self._spawn()
+        if self._wait_until_answering():
+            return True
+        exited = not self.running
+        self._terminate()
+        if not exited or last_attempt:  # only an early exit (port taken) is worth a retry
+            raise EmulatorError(f"the emulator did not answer on {self.host}:\n"
+                                f"{self.log_tail()}")
+        return False
+
     def _spawn(self) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         env.pop(CLIENT_ID_ENV, None)
@@ -140,10 +157,10 @@ class EmulatorProcess:
                 time.sleep(0.1)
         return False
 
-    def _terminate(self, timeout: float = 10.0) -> None:
+    def _terminate(self, timeout: float = 10.0, kill: bool = False) -> None:
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
-            process.terminate()
+            process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
             try:
                 process.wait(timeout)
             except subprocess.TimeoutExpired:

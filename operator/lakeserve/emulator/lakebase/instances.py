@@ -127,6 +127,14 @@ class InstanceService:
         with self._lock:
             self._instances.clear()
 
+    def snapshot(self) -> list[Instance]:
+        with self._lock:
+            return list(self._instances.values())
+
+    def restore(self, instances: list[Instance]) -> None:
+        with self._lock:
+            self._instances = {instance.name: instance for instance in instances}
+
     # ---- helpers -----------------------------------------------------------------------
 
     def _transition(self, instance: Instance, current: State, changes: dict[str, Any],

@@ -13,7 +13,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from lakeserve.emulator import control, oauth
+from lakeserve.emulator import control as control_knobs
+from lakeserve.emulator import oauth
 from lakeserve.emulator.auth import ClientCredentials, TokenAuthority
 from lakeserve.emulator.calllog import CallLog
 from lakeserve.emulator.clock import Clock, SystemClock
@@ -45,22 +46,24 @@ log = logging.getLogger(__name__)
 def create_app(token: str, data_dir: str | Path | None = None, *,
                client_id: str | None = None, client_secret: str | None = None,
                settings: EmulatorSettings | dict[str, Any] | None = None,
-               clock: Clock | None = None) -> FastAPI:
+               clock: Clock | None = None, control: bool = True) -> FastAPI:
     """The emulator as an ASGI app.
 
     ``token`` is the Bearer token clients must send; with ``client_id``/``client_secret`` OAuth
     M2M is served too. ``data_dir`` holds the registry (``mlflow.db``); a temp dir when None.
-    ``settings`` are the startup values ``POST /_emulator/reset`` returns to.
+    ``settings`` are the startup values ``POST /_emulator/reset`` returns to. ``control`` False
+    turns off everything under ``/_emulator/`` (they answer 404 like any unknown path).
     """
     if not token:
         raise ValueError("the emulator needs a non-empty token")
     ctx = _context(token, _data_dir(data_dir), client_id, client_secret, settings,
                    clock or SystemClock())
+    ctx.control = control
     app = FastAPI(title="lakeserve emulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.emulator = ctx
     _install_error_handlers(app)
     app.include_router(oauth.build_router(ctx))
-    app.include_router(control.build_router(ctx))
+    app.include_router(control_knobs.build_router(ctx))
     _add_registry(app, ctx)
     _add_serving(app, ctx)
     add_feature_side(app, ctx)  # before invocations: they look features up in it

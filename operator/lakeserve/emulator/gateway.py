@@ -10,7 +10,7 @@ import asyncio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lakeserve.emulator.context import EmulatorContext
-from lakeserve.emulator.errors import PERMISSION_DENIED, ApiError
+from lakeserve.emulator.errors import PERMISSION_DENIED, ApiError, no_such_api
 from lakeserve.emulator.faults import Fault
 
 CONTROL_PREFIX = "/_emulator"
@@ -32,7 +32,7 @@ class Gateway:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if path.startswith(CONTROL_PREFIX):
+        if path.startswith(CONTROL_PREFIX) and self.ctx.control:
             await self._control(scope, receive, send)
         elif path == HOST_METADATA_PATH:
             await self.app(scope, receive, send)
@@ -59,6 +59,9 @@ class Gateway:
 
     async def _serve(self, scope: Scope, body: bytes, send: Send) -> Fault | None:
         method, path = scope["method"], scope["path"]
+        if path.startswith(CONTROL_PREFIX):  # control is off: an unknown path, as in Databricks
+            await send_error(send, no_such_api(method, path))
+            return None
         if path.startswith(PROTECTED_PREFIXES):
             try:
                 principal = self.ctx.auth.principal(_header(scope, b"authorization"))

@@ -21,6 +21,10 @@ from lakeserve.emulator.clock import Clock, SystemClock
 from lakeserve.emulator.context import EmulatorContext
 from lakeserve.emulator.errors import INTERNAL_ERROR, ApiError, invalid, no_such_api
 from lakeserve.emulator.features import add_feature_side
+from lakeserve.emulator.files.presigned import UrlSigner
+from lakeserve.emulator.files.presigned import build_router as presigned_routes
+from lakeserve.emulator.files.routes import build_router as file_routes
+from lakeserve.emulator.files.store import FileStore
 from lakeserve.emulator.gateway import Gateway
 from lakeserve.emulator.inference_tables.control import (
     build_control_router as inference_table_control,
@@ -33,12 +37,17 @@ from lakeserve.emulator.invocations.models import ModelStore
 from lakeserve.emulator.invocations.routes import build_router as invocation_routes
 from lakeserve.emulator.invocations.service import InvocationService
 from lakeserve.emulator.registry.control import build_control_router as registry_control
+from lakeserve.emulator.registry.mlflow_routes import MlflowUcApi
+from lakeserve.emulator.registry.mlflow_routes import build_router as mlflow_uc_routes
+from lakeserve.emulator.registry.registration import MODELS_ROOT, Registration
 from lakeserve.emulator.registry.routes import build_router as registry_routes
 from lakeserve.emulator.registry.store import ModelRegistry
 from lakeserve.emulator.serving.control import build_control_router as serving_control
 from lakeserve.emulator.serving.routes import build_router as serving_routes
 from lakeserve.emulator.serving.service import ServingService
 from lakeserve.emulator.settings import EmulatorSettings
+from lakeserve.emulator.tracking.routes import build_router as tracking_routes
+from lakeserve.emulator.tracking.store import TRACKING_ROOT, Tracking
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +94,29 @@ def _context(token: str, data_dir: Path, client_id: str | None, client_secret: s
 
 
 def _add_registry(app: FastAPI, ctx: EmulatorContext) -> None:
+    """The UC model registry (SDK paths and MLflow's UC protocol), the Files area holding model
+    and tracking artifacts, and MLflow tracking, all on the data dir's MLflow database."""
     registry = ModelRegistry(ctx.data_dir, lambda: ctx.settings.user_name)
+    files = FileStore(ctx.data_dir)
+    registration = Registration(registry, files)
+    files.serve(MODELS_ROOT, registration.check_writable)
+    files.serve(TRACKING_ROOT, lambda path: None)  # any authenticated caller may write
+    uc_api = MlflowUcApi(registry, registration, ctx.clock,
+                         files_api=lambda: ctx.settings.mlflow_uc_artifacts == "files_api")
     app.state.registry = registry
+    app.state.files = files
     app.include_router(registry_routes(registry))
+    app.include_router(mlflow_uc_routes(uc_api))
     app.include_router(registry_control(registry))
-    ctx.on_reset(lambda options: registry.delete_all() if options.get("registry") else None)
+    app.include_router(file_routes(files))
+    app.include_router(presigned_routes(files, UrlSigner(ctx.clock)))
+    app.include_router(tracking_routes(Tracking(registry.uri), lambda: ctx.settings.user_name))
+
+    def reset(options: dict[str, Any]) -> None:
+        if options.get("registry"):
+            registry.delete_all()
+            registration.wipe()
+    ctx.on_reset(reset)
 
 
 def _add_serving(app: FastAPI, ctx: EmulatorContext) -> None:

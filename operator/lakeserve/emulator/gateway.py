@@ -18,7 +18,8 @@ HOST_METADATA_PATH = "/.well-known/databricks-config"
 PROTECTED_PREFIXES = ("/api/", "/serving-endpoints/")
 # Token requests may carry a client secret; scoring payloads (up to 16 MB, thousands per second)
 # would pin memory in the call log; inference tables keep those.
-UNLOGGED_BODY_PREFIXES = ("/oidc/", "/serving-endpoints/")
+# File contents are neither JSON nor small.
+UNLOGGED_BODY_PREFIXES = ("/oidc/", "/serving-endpoints/", "/api/2.0/fs/files/", "/presigned/")
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
 

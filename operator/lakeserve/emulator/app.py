@@ -110,7 +110,8 @@ def _add_registry(app: FastAPI, ctx: EmulatorContext) -> None:
     app.include_router(registry_control(registry))
     app.include_router(file_routes(files))
     app.include_router(presigned_routes(files, UrlSigner(ctx.clock)))
-    app.include_router(tracking_routes(Tracking(registry.uri), lambda: ctx.settings.user_name))
+    app.include_router(tracking_routes(Tracking(registry.uri), lambda: ctx.settings.user_name,
+                                       ctx.workspace_id))
 
     def reset(options: dict[str, Any]) -> None:
         if options.get("registry"):

@@ -26,16 +26,21 @@ Handler = Callable[[Any], Message]
 Route = tuple[str, str, type[Message], Handler]  # method, path, request message, handler
 
 
-def add_routes(router: APIRouter, prefix: str, routes: list[Route]) -> None:
-    """One route per entry: the request message in, the handler's message out (in a thread)."""
+def add_routes(router: APIRouter, prefix: str, routes: list[Route],
+               headers: dict[str, str] | None = None) -> None:
+    """One route per entry: the request message in, the handler's message out (in a thread),
+    with ``headers`` on every answer."""
     for method, path, request_cls, handler in routes:
-        router.add_api_route(prefix + path, _endpoint(request_cls, handler), methods=[method])
+        router.add_api_route(prefix + path, _endpoint(request_cls, handler, headers or {}),
+                             methods=[method])
 
 
-def _endpoint(request_cls: type[Message], handler: Handler):
+def _endpoint(request_cls: type[Message], handler: Handler, headers: dict[str, str]):
     async def endpoint(request: Request) -> Response:
         message = await read_message(request, request_cls)
-        return message_response(await run_in_threadpool(_call, handler, message))
+        response = message_response(await run_in_threadpool(_call, handler, message))
+        response.headers.update(headers)
+        return response
     return endpoint
 
 

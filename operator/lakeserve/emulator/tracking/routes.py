@@ -27,6 +27,7 @@ from lakeserve.emulator.tracking.models import logged_model_routes
 from lakeserve.emulator.tracking.store import Tracking
 
 PREFIX = "/api/2.0/mlflow"
+ORG_ID_HEADER = "X-Databricks-Org-Id"  # MLflow records a run's workspace from it (run links)
 
 
 class TrackingApi:
@@ -188,8 +189,9 @@ class TrackingApi:
                                              next_page_token=getattr(found, "token", None) or "")
 
 
-def build_router(tracking: Tracking, user: Callable[[], str]) -> APIRouter:
+def build_router(tracking: Tracking, user: Callable[[], str], workspace_id: str) -> APIRouter:
     router = APIRouter()
-    add_routes(router, PREFIX, TrackingApi(tracking, user).routes())
-    add_routes(router, PREFIX, logged_model_routes(tracking))
+    headers = {ORG_ID_HEADER: workspace_id}
+    add_routes(router, PREFIX, TrackingApi(tracking, user).routes(), headers)
+    add_routes(router, PREFIX, logged_model_routes(tracking), headers)
     return router

@@ -39,6 +39,7 @@ from lakeserve.emulator.invocations.service import InvocationService
 from lakeserve.emulator.registry.control import build_control_router as registry_control
 from lakeserve.emulator.registry.mlflow_routes import MlflowUcApi
 from lakeserve.emulator.registry.mlflow_routes import build_router as mlflow_uc_routes
+from lakeserve.emulator.registry.native_routes import build_router as native_uc_routes
 from lakeserve.emulator.registry.registration import MODELS_ROOT, Registration
 from lakeserve.emulator.registry.routes import build_router as registry_routes
 from lakeserve.emulator.registry.store import ModelRegistry
@@ -106,6 +107,7 @@ def _add_registry(app: FastAPI, ctx: EmulatorContext) -> None:
     app.state.registry = registry
     app.state.files = files
     app.include_router(registry_routes(registry))
+    app.include_router(native_uc_routes(registry, registration, ctx.clock))
     app.include_router(mlflow_uc_routes(uc_api))
     app.include_router(registry_control(registry))
     app.include_router(file_routes(files))

@@ -129,3 +129,21 @@ def test_deleting_a_version_deletes_its_files(emulator, mlflow_uc, workspace):
 def test_names_must_have_three_levels(emulator, mlflow_uc):
     with pytest.raises(MlflowException, match="three-level name"):
         MlflowClient().create_registered_model("churn_model")
+
+
+@pytest.mark.parametrize("mode", ["files_api", "presigned_urls"])
+def test_mlflows_native_uc_store_registers_through_the_uc_paths(emulator, workspace, calls, mode):
+    emulator.control("PUT", "/_emulator/settings", {"mlflow_uc_artifacts": mode})
+    native = {"MLFLOW_ENABLE_UC_NATIVE_MODEL_REGISTRY": "true"}
+    with against_workspace(emulator.host, emulator.token, **native) as experiment:
+        mlflow.set_experiment(experiment)
+        _, info = log_tree(MODEL)
+        MlflowClient().set_registered_model_alias(MODEL, "champion", info.registered_model_version)
+        loaded = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion")
+    assert calls.statuses("POST", "/api/2.1/unity-catalog/models/versions") == [200]
+    assert calls.statuses("PATCH",
+                          f"/api/2.1/unity-catalog/models/{MODEL}/versions/1/finalize") == [200]
+    assert calls.statuses("POST", UC + "/model-versions/create") == []
+    assert workspace.model_versions.get_by_alias(MODEL, "champion").status == \
+        ModelVersionInfoStatus.READY
+    assert list(loaded.predict(churn_frame()[0])) == ["Yes", "Yes", "No", "No", "Yes", "No"]

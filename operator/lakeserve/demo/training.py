@@ -57,7 +57,7 @@ class Trainer:
         """Part 1: a tree on the offline features, like the notebook's fit_and_register_model."""
         X, y = training_frame(data)
         model = DecisionTreeClassifier(random_state=random_state, max_depth=max_depth).fit(X, y)
-        with self.session(), _quiet():
+        with _quiet(), self.session():
             with mlflow.start_run(run_name=f"Train_DecisionTree_{random_state}"):
                 info = mlflow.sklearn.log_model(
                     model, name="ml_model", signature=infer_signature(X, model.predict(X)),
@@ -98,7 +98,7 @@ class Trainer:
                             lookups: list[featurespec.Lookup],
                             functions: list[featurespec.OnDemand], run_name: str) -> Registered:
         """Save the model, add its feature spec, log it and register it (like fe.log_model)."""
-        with tempfile.TemporaryDirectory() as tmp, self.session(), _quiet():
+        with tempfile.TemporaryDirectory() as tmp, _quiet(), self.session():
             with mlflow.start_run(run_name=run_name) as run:
                 path = Path(tmp) / "model"
                 save(path)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import mlflow
 import pandas as pd
 from mlflow.models import infer_signature
+from mlflow.tracking._model_registry.registry import ModelRegistryStoreRegistry
 from sklearn.tree import DecisionTreeClassifier
 
 TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
@@ -24,6 +25,7 @@ def against_workspace(host: str, token: str, **env: str) -> Iterator[str]:
     for key in saved:
         del os.environ[key]
     os.environ.update(DATABRICKS_HOST=host, DATABRICKS_TOKEN=token, **env)
+    _forget_registry_stores()
     try:
         mlflow.set_tracking_uri("databricks")
         mlflow.set_registry_uri("databricks-uc")
@@ -34,6 +36,13 @@ def against_workspace(host: str, token: str, **env: str) -> Iterator[str]:
         os.environ.update(saved)
         mlflow.set_tracking_uri(tracking)
         mlflow.set_registry_uri(registry)
+        _forget_registry_stores()
+
+
+def _forget_registry_stores() -> None:
+    """MLflow keeps one registry store per URI for the process, chosen by the environment when it
+    was made (MLFLOW_ENABLE_UC_NATIVE_MODEL_REGISTRY): start afresh, as a new process would."""
+    ModelRegistryStoreRegistry._get_store_with_resolved_uri.cache_clear()
 
 
 def churn_frame() -> tuple[pd.DataFrame, pd.Series]:

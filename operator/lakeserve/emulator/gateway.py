@@ -12,7 +12,7 @@ import logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lakeserve.emulator.context import EmulatorContext
-from lakeserve.emulator.errors import PERMISSION_DENIED, ApiError
+from lakeserve.emulator.errors import PERMISSION_DENIED, ApiError, no_such_api
 from lakeserve.emulator.faults import Fault
 from lakeserve.emulator.persistence import Persistence
 
@@ -23,7 +23,8 @@ HOST_METADATA_PATH = "/.well-known/databricks-config"
 PROTECTED_PREFIXES = ("/api/", "/serving-endpoints/")
 # Token requests may carry a client secret; scoring payloads (up to 16 MB, thousands per second)
 # would pin memory in the call log; inference tables keep those.
-UNLOGGED_BODY_PREFIXES = ("/oidc/", "/serving-endpoints/")
+# File contents are neither JSON nor small.
+UNLOGGED_BODY_PREFIXES = ("/oidc/", "/serving-endpoints/", "/api/2.0/fs/files/", "/presigned/")
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 # Requests that change nothing unless a state machine moves on (which marks the state changed).
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -40,7 +41,7 @@ class Gateway:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if path.startswith(CONTROL_PREFIX):
+        if path.startswith(CONTROL_PREFIX) and self.ctx.control:
             await self._control(scope, receive, send)
         elif path == HOST_METADATA_PATH:
             await self.app(scope, receive, send)
@@ -67,6 +68,9 @@ class Gateway:
 
     async def _serve(self, scope: Scope, body: bytes, send: Send) -> Fault | None:
         method, path = scope["method"], scope["path"]
+        if path.startswith(CONTROL_PREFIX):  # control is off: an unknown path, as in Databricks
+            await send_error(send, no_such_api(method, path))
+            return None
         if path.startswith(PROTECTED_PREFIXES):
             try:
                 principal = self.ctx.auth.principal(_header(scope, b"authorization"))

@@ -53,7 +53,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_emulator(args: argparse.Namespace) -> int:
     from lakeserve.emulator.server import serve
 
-    return serve(host=args.host, port=args.port, token=args.token, data_dir=args.data_dir)
+    return serve(host=args.host, port=args.port, token=args.token, data_dir=args.data_dir,
+                 control=not args.no_control)
 
 
 def _cmd_dev_cluster(args: argparse.Namespace) -> int:
@@ -95,7 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=int, default=8765)
     emulator.add_argument("--token", required=True, help="the Bearer token clients must send")
     emulator.add_argument("--data-dir", default=None,
-                          help="keep the catalog, registry and tables here (a temp dir otherwise)")
+                          help="keep the whole workspace here across restarts: registry, Delta "
+                               "tables, endpoints, synced tables, functions, statements, "
+                               "settings (a temp dir, forgotten on exit, otherwise)")
+    emulator.add_argument("--no-control", action="store_true",
+                          help="turn off the test knobs under /_emulator/ (they answer 404), so "
+                               "only Databricks' own APIs and clients can set the workspace up")
     emulator.set_defaults(func=_cmd_emulator)
 
     cluster = commands.add_parser("dev-cluster",

@@ -50,7 +50,8 @@ def run(workdir: Path, printer: Printer, keep: bool = False,
         printer.say(f"kube-apiserver + etcd: KUBECONFIG={env.kubeconfig}")
         printer.say(f"workspace: {env.emulator.host}   operator log: {env.operator.log_path}")
         scenario = Scenario(env, printer.say)
-        printer.step(2, "Data and models (Delta tables, MLflow registry)")
+        printer.step(2, "Data and models (Delta tables; MLflow to databricks and "
+                        "databricks-uc, as in the notebook)")
         scenario.seed_tables()
         scenario.create_database_instance()
         models = scenario.train()
@@ -76,8 +77,10 @@ def run(workdir: Path, printer: Printer, keep: bool = False,
         if inspect:
             inspect(env, scenario)
         if keep:
-            printer.line(f"\nLeft running (--keep). kubectl: export KUBECONFIG={env.kubeconfig};"
-                         f" stop with: lakeserve dev-cluster down --dir {workdir / 'cluster'}")
+            printer.line("\nLeft running (--keep). To keep working with it (the token is the "
+                         "local workspace's own, throwaway):")
+            for line in env.handoff():
+                printer.line(f"  {line}")
         else:
             printer.line("\nCleaning up: deleting the objects (the operator removes them from "
                          "the workspace), stopping everything")

@@ -83,8 +83,7 @@ class Scenario:
         self.say(f"Lakebase database instance {DATABASE_INSTANCE} (for the online table)")
 
     def trainer(self) -> Trainer:
-        emulator = self.env.emulator
-        return Trainer(emulator.registry_uri, emulator.data_dir / "mlartifacts")
+        return Trainer(self.env.emulator.host, self.env.emulator.token)
 
     def function_name(self) -> str:
         return f"{self.function['catalog']}.{self.function['schema']}.{self.function['name']}"

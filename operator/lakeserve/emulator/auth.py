@@ -1,10 +1,12 @@
 """Who may call the API: the workspace's personal access token, or OAuth tokens issued to a client.
 
-Tokens are compared in constant time and never echoed in messages.
+Tokens are compared in constant time and never echoed in messages. Issued OAuth tokens are kept
+as SHA-256 digests only, so the persisted workspace state holds no usable credential.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import threading
@@ -38,7 +40,8 @@ class TokenAuthority:
         self._clock = clock
         self._user_name = user_name
         self._client = client
-        self._issued: dict[str, tuple[str, float]] = {}  # access token -> (principal, expiry)
+        # SHA-256 of an access token -> (principal, expiry)
+        self._issued: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -68,20 +71,35 @@ class TokenAuthority:
         access_token = secrets.token_urlsafe(32)
         with self._lock:
             self._forget_expired()
-            self._issued[access_token] = (client_id, self._clock.now() + lifetime)
+            self._issued[_digest(access_token)] = (client_id, self._clock.now() + lifetime)
         return IssuedToken(access_token, int(lifetime), client_id)
 
     def _oauth_principal(self, credential: str) -> str | None:
         with self._lock:
-            entry = self._issued.get(credential)
+            entry = self._issued.get(_digest(credential))
         if entry is None or entry[1] <= self._clock.now():
             return None
         return entry[0]
+
+    def snapshot(self) -> dict[str, tuple[str, float]]:
+        """The issued tokens that are still valid, by digest (a restart keeps clients logged in)."""
+        with self._lock:
+            self._forget_expired()
+            return dict(self._issued)
+
+    def restore(self, issued: dict[str, tuple[str, float]]) -> None:
+        with self._lock:
+            self._issued = {digest: (principal, expiry)
+                            for digest, (principal, expiry) in issued.items()}
 
     def _forget_expired(self) -> None:
         now = self._clock.now()
         for token in [t for t, (_, expiry) in self._issued.items() if expiry <= now]:
             del self._issued[token]
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _same(given: str, expected: str) -> bool:

@@ -82,6 +82,12 @@ class CallLog:
         with self._lock:
             return self._next_seq - 1
 
+    def continue_after(self, seq: int) -> None:
+        """Number the next call after ``seq`` (a restarted workspace keeps its numbering; the
+        last saved number, which after a crash may be behind the last call answered)."""
+        with self._lock:
+            self._next_seq = max(self._next_seq, seq + 1)
+
     def clear(self) -> None:
         """Forget all calls; sequence numbers keep growing so ``since`` cursors stay valid."""
         with self._lock:

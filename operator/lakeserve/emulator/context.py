@@ -11,6 +11,7 @@ from lakeserve.emulator.auth import TokenAuthority
 from lakeserve.emulator.calllog import CallLog
 from lakeserve.emulator.clock import Clock
 from lakeserve.emulator.faults import FaultBook
+from lakeserve.emulator.persistence import Persistence
 from lakeserve.emulator.ratelimit import WriteLimiter
 from lakeserve.emulator.settings import EmulatorSettings
 
@@ -30,8 +31,12 @@ class EmulatorContext:
     data_dir: Path
     calls: CallLog
     faults: FaultBook = field(default_factory=FaultBook)
+    # Areas register here to keep their state under --data-dir (disabled: in memory only).
+    persistence: Persistence = field(default_factory=Persistence)
     limiter: WriteLimiter = field(init=False)
     workspace_id: str = WORKSPACE_ID
+    # False (``--no-control``): nothing under /_emulator/ answers, as in a real workspace.
+    control: bool = True
     account_id: str = ACCOUNT_ID
     _initial_settings: EmulatorSettings = field(init=False)
     _reset_hooks: list[ResetHook] = field(default_factory=list)
@@ -47,6 +52,18 @@ class EmulatorContext:
     def update_settings(self, changes: dict[str, Any]) -> None:
         self.settings.update(changes)
         self.calls.max_entries = self.settings.call_log_max
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the workspace itself keeps across a restart: settings, the write limit's window
+        and the call log's numbering (its entries, like armed faults, stay in memory)."""
+        return {"settings": self.settings, "write_limit_window": self.limiter.snapshot(),
+                "last_call_seq": self.calls.last_seq}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.settings.__dict__.update(state["settings"].__dict__)
+        self.calls.max_entries = self.settings.call_log_max
+        self.limiter.restore(state["write_limit_window"])
+        self.calls.continue_after(state["last_call_seq"])
 
     def reset(self, options: dict[str, Any]) -> None:
         self.settings.__dict__.update(self._initial_settings.copy().__dict__)

@@ -10,6 +10,7 @@ What other areas use in-process (on ``app.state``):
 - ``functions``: :class:`~lakeserve.emulator.functions.store.FunctionStore` -- ``call``,
   ``callable``, ``get``.
 
+Under ``--data-dir`` all of it survives a restart (see ``persistence``).
 ``POST /_emulator/reset`` clears instances, synced/legacy tables, pipelines, the online store,
 functions and statements; with ``{"catalog": true}`` it also deletes every Delta table (``main.
 default`` comes back empty).
@@ -79,3 +80,16 @@ def add_feature_side(app: FastAPI, ctx: EmulatorContext) -> None:
             catalog.wipe()
 
     ctx.on_reset(reset)
+    _persist(ctx, instances, engine, functions, statements)
+
+
+def _persist(ctx: EmulatorContext, instances: InstanceService, engine: SyncEngine,
+             functions: FunctionStore, statements: StatementService) -> None:
+    """The feature side's state under --data-dir (the catalog's tables are on disk already)."""
+    persistence = ctx.persistence
+    persistence.register("database_instances", instances)
+    persistence.register("database_catalogs", instances.catalog_area())
+    persistence.register("online_tables", engine)  # synced and legacy, pipelines, runs
+    persistence.register("online_store", engine.store, revision=lambda: engine.store.generation)
+    persistence.register("functions", functions)
+    persistence.register("sql_statements", statements)

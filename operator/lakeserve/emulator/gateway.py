@@ -1,4 +1,5 @@
-"""The ASGI layer in front of every route: auth, latency, injected faults and the call log.
+"""The ASGI layer in front of every route: auth, latency, injected faults, the call log, and
+saving the persisted state before a response that follows a change goes out.
 
 Written as plain ASGI (not ``BaseHTTPMiddleware``) to keep the per-request cost small.
 """
@@ -6,20 +7,29 @@ Written as plain ASGI (not ``BaseHTTPMiddleware``) to keep the per-request cost 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lakeserve.emulator.context import EmulatorContext
-from lakeserve.emulator.errors import PERMISSION_DENIED, ApiError
+from lakeserve.emulator.errors import PERMISSION_DENIED, ApiError, no_such_api
 from lakeserve.emulator.faults import Fault
+from lakeserve.emulator.persistence import Persistence
+
+log = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_emulator"
 HOST_METADATA_PATH = "/.well-known/databricks-config"
 PROTECTED_PREFIXES = ("/api/", "/serving-endpoints/", "/route-optimized/")
 # Token requests may carry a client secret; scoring payloads (up to 16 MB, thousands per second)
 # would pin memory in the call log; inference tables keep those.
-UNLOGGED_BODY_PREFIXES = ("/oidc/", "/serving-endpoints/", "/route-optimized/")
+# File contents are neither JSON nor small.
+UNLOGGED_BODY_PREFIXES = ("/oidc/", "/serving-endpoints/", "/route-optimized/",
+                          "/api/2.0/fs/files/", "/presigned/")
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
+# Requests that change nothing unless a state machine moves on (which marks the state changed).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SCORING_SUFFIX = "/invocations"
 
 
 class Gateway:
@@ -32,7 +42,7 @@ class Gateway:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if path.startswith(CONTROL_PREFIX):
+        if path.startswith(CONTROL_PREFIX) and self.ctx.control:
             await self._control(scope, receive, send)
         elif path == HOST_METADATA_PATH:
             await self.app(scope, receive, send)
@@ -45,7 +55,7 @@ class Gateway:
             await send_error(send, ApiError(403, PERMISSION_DENIED,
                                             "The /_emulator/ paths answer loopback clients only"))
             return
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, self._saving(scope, send))
 
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
         arrived = self.ctx.clock.now()
@@ -59,6 +69,9 @@ class Gateway:
 
     async def _serve(self, scope: Scope, body: bytes, send: Send) -> Fault | None:
         method, path = scope["method"], scope["path"]
+        if path.startswith(CONTROL_PREFIX):  # control is off: an unknown path, as in Databricks
+            await send_error(send, no_such_api(method, path))
+            return None
         if path.startswith(PROTECTED_PREFIXES):
             try:
                 principal = self.ctx.auth.principal(_header(scope, b"authorization"))
@@ -72,15 +85,30 @@ class Gateway:
         fault = self.ctx.faults.take(method, path)
         receive = _replay(body)
         if fault is None:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, self._saving(scope, send))
         elif fault.mode == "error":
             await send_error(send, _fault_error(fault))
         elif fault.mode == "after_commit":
-            await self.app(scope, receive, _discard)
+            await self.app(scope, receive, self._saving(scope, _discard))
             await send_error(send, _fault_error(fault))
         else:
-            await self.app(scope, receive, _delayed(send, fault.delay_seconds))
+            await self.app(scope, receive,
+                           self._saving(scope, _delayed(send, fault.delay_seconds)))
         return fault
+
+    def _saving(self, scope: Scope, send: Send) -> Send:
+        """``send``, saving the persisted state first when the request may have changed it: a
+        write (scoring requests are not), or any request during which a state machine moved."""
+        persistence = self.ctx.persistence
+        if not persistence.enabled:
+            return send
+        write = scope["method"] not in READ_METHODS and not scope["path"].endswith(SCORING_SUFFIX)
+
+        async def saving_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and (write or persistence.changed):
+                await _save(persistence)
+            await send(message)
+        return saving_send
 
     def _record(self, scope: Scope, body: bytes, status: int, fault: Fault | None,
                 arrived: float) -> None:
@@ -117,6 +145,13 @@ class _StatusRecorder:
         if message["type"] == "http.response.start":
             self.status = message["status"]
         await self._send(message)
+
+
+async def _save(persistence: Persistence) -> None:
+    try:
+        await asyncio.to_thread(persistence.save)
+    except Exception:  # noqa: BLE001 - the answer stands; the next change saves again
+        log.exception("could not save the workspace state to %s", persistence.path)
 
 
 async def _discard(message: Message) -> None:

@@ -40,6 +40,15 @@ class WriteLimiter:
                     f"seconds. Retry after {max(1, round(wait))} seconds.", wait)
             self._admitted.append(now)
 
+    def snapshot(self) -> list[float]:
+        """When the operations still counted were admitted."""
+        with self._lock:
+            return list(self._admitted)
+
+    def restore(self, admitted: list[float]) -> None:
+        with self._lock:
+            self._admitted = deque(sorted(admitted))
+
     def reset(self) -> None:
         with self._lock:
             self._admitted.clear()

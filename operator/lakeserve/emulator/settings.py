@@ -14,6 +14,9 @@ from typing import Any
 from lakeserve.emulator.errors import invalid
 
 
+MLFLOW_UC_ARTIFACTS = ("files_api", "presigned_urls")
+
+
 @dataclass
 class WriteLimit:
     # Databricks documents 50 endpoint create/update operations per 5 minutes per workspace.
@@ -80,6 +83,10 @@ class EmulatorSettings:
     served_entities_order: str = "as_sent"
     change_data_feed_missing: str = "refuse_create"
     pipeline_update_running: str = "resource_conflict"
+    # How MLflow's databricks-uc client moves model files: "files_api" (the answer to its
+    # is-databricks-sdk-models-artifact-repository-enabled question is true) or "presigned_urls"
+    # (false: it asks for temporary credentials, gets DEFAULT_STORAGE and uses presigned URLs).
+    mlflow_uc_artifacts: str = "files_api"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -111,6 +118,10 @@ def _apply(settings: EmulatorSettings, key: str, value: Any) -> None:
         setattr(settings, key, int(_number(key, value, minimum=1, integer=True)))
     elif key in FIDELITY_CHOICES:
         setattr(settings, key, _choice(key, value))
+    elif key == "mlflow_uc_artifacts":
+        if value not in MLFLOW_UC_ARTIFACTS:
+            raise invalid(f"mlflow_uc_artifacts must be one of: {', '.join(MLFLOW_UC_ARTIFACTS)}")
+        settings.mlflow_uc_artifacts = value
     elif key == "user_name":
         if not isinstance(value, str) or not value:
             raise invalid("user_name must be a non-empty string")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from lakeserve.emulator.auth import TokenAuthority
 from lakeserve.emulator.errors import ApiError
+from lakeserve.emulator.persistence import codec
 
 from .conftest import CLIENT, TOKEN
 
@@ -38,3 +40,14 @@ def test_oauth_tokens_are_issued_to_the_client_and_expire(ctx, clock):
     clock.advance(60)
     with pytest.raises(ApiError, match="Invalid access token"):
         ctx.auth.principal(f"Bearer {issued.access_token}")
+
+
+def test_issued_tokens_survive_a_restart_but_are_stored_as_digests_only(ctx, clock):
+    issued = ctx.auth.issue(CLIENT.client_id, CLIENT.client_secret, 60)
+    stored = codec.dumps(ctx.auth.snapshot())
+    assert issued.access_token not in stored and CLIENT.client_secret not in stored
+    restarted = TokenAuthority(TOKEN, clock, lambda: "user", CLIENT)
+    restarted.restore(codec.loads(stored))
+    assert restarted.principal(f"Bearer {issued.access_token}") == CLIENT.client_id
+    clock.advance(60)
+    assert restarted.snapshot() == {}, "expired tokens are not kept"

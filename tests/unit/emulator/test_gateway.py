@@ -67,6 +67,16 @@ def test_control_paths_answer_loopback_clients_only(ctx):
     assert (answer.status_code, answer.json()["error_code"]) == (403, "PERMISSION_DENIED")
 
 
+def test_with_control_off_control_paths_are_unknown_apis_and_the_api_still_works(client, ctx):
+    ctx.control = False
+    answer = client.get("/_emulator/health")
+    assert answer.status_code == 404
+    assert answer.json() == {"error_code": "ENDPOINT_NOT_FOUND",
+                             "message": "No API found for 'GET /_emulator/health'"}
+    assert client.post("/api/2.0/things", json={}, headers=AUTH).status_code == 200
+    assert client.get("/.well-known/databricks-config").status_code == 200
+
+
 def test_error_fault_answers_instead_of_the_handler(client, ctx, applied):
     ctx.faults.add(parse_fault({"method": "POST", "path": "/things$", "status": 429,
                                 "retry_after": 2, "message": "slow down"}))

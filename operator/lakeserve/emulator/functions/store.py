@@ -1,6 +1,6 @@
 """Unity Catalog functions (Python UDFs), created by SQL or REST, and callable in-process.
 
-Kept in memory like serving endpoints (a restart is a fresh workspace); the schema a function
+Kept in memory like serving endpoints (persisted under ``--data-dir``); the schema a function
 lives in must exist in the catalog's directory layout. Both ways of creating a function build a
 :class:`Definition` and get the same ``FunctionInfo`` back.
 
@@ -133,6 +133,17 @@ class FunctionStore:
         with self._lock:
             self._functions.clear()
             self._definitions.clear()
+            self._compiled.clear()
+
+    def snapshot(self) -> dict[str, Any]:
+        """Functions and their definitions (compiled bodies are a cache, built on first call)."""
+        with self._lock:
+            return {"functions": dict(self._functions), "definitions": dict(self._definitions)}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        with self._lock:
+            self._functions = dict(state["functions"])
+            self._definitions = dict(state["definitions"])
             self._compiled.clear()
 
     # ---- reads -------------------------------------------------------------------------

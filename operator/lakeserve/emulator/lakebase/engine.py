@@ -199,6 +199,19 @@ class SyncEngine:
             self.failures.clear()
             self.store.clear()
 
+    def snapshot(self) -> dict[str, Any]:
+        """Tables with their runs, pipelines with their updates, pending injected failures (the
+        online store's rows are an area of their own)."""
+        with self.lock:
+            return {"tables": list(self.tables.values()),
+                    "pipelines": list(self.pipelines.values()), "failures": dict(self.failures)}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        with self.lock:
+            self.tables = {table.name: table for table in state["tables"]}
+            self.pipelines = {p.pipeline_id: p for p in state["pipelines"]}
+            self.failures = dict(state["failures"])
+
     # ---- advancing -----------------------------------------------------------------------
 
     def advance(self, table: OnlineTable) -> None:
@@ -217,6 +230,7 @@ class SyncEngine:
                 update_id = pipeline.updates[0].update_id if pipeline and pipeline.updates \
                     else table.runs[0].update_id
                 table.runs.append(self._start_run(table, RunKind.INCREMENTAL, update_id, now))
+                self._ctx.persistence.mark_changed()
 
     def _new_update(self, pipeline: Pipeline, kind: RunKind, cause: UpdateInfoCause,
                     full_refresh: bool = False) -> Update:
@@ -241,6 +255,7 @@ class SyncEngine:
                        fail_message=self.failures.pop(table.name, None))
 
     def _settle(self, table: OnlineTable, run: SyncRun, finished_at: float) -> None:
+        self._ctx.persistence.mark_changed()
         run.finished_at = finished_at
         if run.fail_message:
             run.error = run.fail_message

@@ -164,11 +164,23 @@ class InstanceService:
             if self.catalogs.pop(name.lower(), None) is None:
                 raise not_found(f"Database catalog '{name}' does not exist.")
 
+    def catalog_area(self) -> _CatalogArea:
+        """The registered database catalogs as a persistence area of their own."""
+        return _CatalogArea(self)
+
     def catalog_placement(self, catalog: str) -> tuple[str, str] | None:
         """(instance, Postgres database) of a registered database catalog, None otherwise."""
         with self._lock:
             found = self.catalogs.get(catalog.lower())
             return (found.database_instance_name, found.database_name) if found else None
+
+    def snapshot(self) -> list[Instance]:
+        with self._lock:
+            return list(self._instances.values())
+
+    def restore(self, instances: list[Instance]) -> None:
+        with self._lock:
+            self._instances = {instance.name: instance for instance in instances}
 
     # ---- helpers -----------------------------------------------------------------------
 
@@ -215,6 +227,17 @@ class InstanceService:
             effective_stopped=bool(values.get("stopped")),
             effective_usage_policy_id=values.get("usage_policy_id"),
             effective_custom_tags=values.get("custom_tags"))
+
+
+class _CatalogArea:
+    def __init__(self, service: InstanceService):
+        self._service = service
+
+    def snapshot(self) -> list[DatabaseCatalog]:
+        return list(self._service.catalogs.values())
+
+    def restore(self, catalogs: list[DatabaseCatalog]) -> None:
+        self._service.catalogs = {catalog.name: catalog for catalog in catalogs}
 
 
 def _missing(name: str) -> Exception:

@@ -2,10 +2,8 @@
 
 Why memory and not SQLite: lookups happen on the inference path and want a dict get per key, not
 SQL plus row decoding; a sync replaces a table wholesale from a Delta snapshot, which is a dict
-build; and every row here is derived from a Delta version that is still on disk, so nothing is
-lost that a new sync would not rebuild. Control-plane state (instances, synced tables) is in
-memory too, like serving endpoints: an emulator restart is a fresh workspace over the same Delta
-tables.
+build. Under ``--data-dir`` the tables are persisted as a snapshot whenever ``generation`` moves
+(a sync, a drop), so a restart keeps the rows even if the source table changed or went away.
 
 Each table keeps one row per primary key. With a timeseries key the row with the greatest
 timeseries value wins (nulls lose to any value); otherwise the last row read wins. Rows whose
@@ -35,6 +33,16 @@ class OnlineStore:
     def __init__(self) -> None:
         self._tables: dict[StoreKey, StoredTable] = {}
         self._lock = threading.Lock()
+        self.generation = 0  # moves on every change: persistence skips the rows while it stays
+
+    def snapshot(self) -> dict[StoreKey, StoredTable]:
+        with self._lock:
+            return dict(self._tables)
+
+    def restore(self, tables: dict[StoreKey, StoredTable]) -> None:
+        with self._lock:
+            self._tables = dict(tables)
+            self.generation += 1
 
     def replace(self, key: StoreKey, rows: Iterable[Row], primary_keys: list[str],
                 timeseries_key: str | None) -> int:
@@ -42,10 +50,12 @@ class OnlineStore:
         table = build(rows, primary_keys, timeseries_key)
         with self._lock:
             self._tables[key] = table
+            self.generation += 1
         return len(table.rows)
 
     def drop(self, key: StoreKey) -> bool:
         with self._lock:
+            self.generation += 1
             return self._tables.pop(key, None) is not None
 
     def has(self, key: StoreKey) -> bool:
@@ -87,6 +97,7 @@ class OnlineStore:
     def clear(self) -> None:
         with self._lock:
             self._tables.clear()
+            self.generation += 1
 
 
 def build(rows: Iterable[Row], primary_keys: list[str], timeseries_key: str | None) -> StoredTable:

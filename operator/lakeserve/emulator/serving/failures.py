@@ -34,6 +34,14 @@ class DeploymentFailures:
                     if (key := (entity.entity_name or "", entity.entity_version or ""))
                     in self._failing}
 
+    def snapshot(self) -> dict[tuple[str, str], str]:
+        with self._lock:
+            return dict(self._failing)
+
+    def restore(self, failing: dict[tuple[str, str], str]) -> None:
+        with self._lock:
+            self._failing = dict(failing)
+
     def as_list(self) -> list[dict[str, str]]:
         with self._lock:
             return [{"entity_name": name, "entity_version": version, "message": message}

@@ -43,26 +43,27 @@ def is_updating(endpoint: Endpoint) -> bool:
     return endpoint.config_update is IN_PROGRESS
 
 
-def advance(endpoint: Endpoint, now: float, delay: Delay, keep_failed: bool = True) -> None:
-    """Finish the pending revision when its delay has passed; ``keep_failed`` False clears a
-    failed revision from ``pending_config``."""
+def advance(endpoint: Endpoint, now: float, delay: Delay, keep_failed: bool = True) -> bool:
+    """Finish the pending revision when its delay has passed; True when the endpoint changed.
+    ``keep_failed`` False clears a failed revision from ``pending_config``."""
     revision = endpoint.pending
     if revision is None or endpoint.config_update is not IN_PROGRESS:
-        return
+        return False
     if now < revision.submitted_at + delay(revision.kind):
-        return
+        return False
     outcome = revision.deployment.outcome() if revision.deployment is not None else {}
     if outcome is None:  # the served entities' models are still loading
-        return
+        return False
     revision.failures.update(outcome)
     if revision.failures:
         endpoint.config_update = EndpointStateConfigUpdate.UPDATE_FAILED
         if not keep_failed:
             endpoint.pending = None
-        return
+        return True
     endpoint.active, endpoint.pending = revision, None
     endpoint.config_update = EndpointStateConfigUpdate.NOT_UPDATING
     endpoint.ready = EndpointStateReady.READY
+    return True
 
 
 def entity_state(endpoint: Endpoint, revision: ConfigRevision,

@@ -18,6 +18,8 @@ from databricks.sdk.service.serving import (
     TelemetryConfig,
 )
 
+from lakeserve.emulator.persistence import TRANSIENT
+
 
 class Deployment(Protocol):
     """What serves a revision's entities (the invocations area loads their models)."""
@@ -48,7 +50,8 @@ class ConfigRevision:
     # served entity name -> deployment failure message (decided when the revision is submitted)
     failures: dict[str, str] = field(default_factory=dict)
     external: bool = False
-    deployment: Deployment | None = None  # None: nothing to wait for when the delay has passed
+    # None: nothing to wait for when the delay has passed. Not persisted: a restart deploys again.
+    deployment: Deployment | None = field(default=None, metadata=TRANSIENT)
 
 
 @dataclass

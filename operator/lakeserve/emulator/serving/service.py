@@ -184,6 +184,32 @@ class ServingService:
             self._endpoints.clear()
         self.failures.remove()
 
+    # persistence
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {"endpoints": list(self._endpoints.values()),
+                    "deployment_failures": self.failures.snapshot()}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Take over stored endpoints; the revisions that serve or are being deployed load their
+        models again, and the state machines go on from their stored timestamps."""
+        with self._lock:
+            self._endpoints = {endpoint.name: endpoint for endpoint in state["endpoints"]}
+            for endpoint in self._endpoints.values():
+                self._redeploy(endpoint)
+        self.failures.restore(state["deployment_failures"])
+
+    def _redeploy(self, endpoint: Endpoint) -> None:
+        if self._deploy is None:
+            return
+        revisions = [endpoint.active]
+        if lifecycle.is_updating(endpoint):
+            revisions.append(endpoint.pending)
+        for revision in filter(None, revisions):
+            revision.deployment = self._deploy(NormalizedConfig(
+                revision.entities, revision.routes, revision.auto_capture, revision.external))
+
     # helpers
 
     def _detailed(self, endpoint: Endpoint) -> dict[str, Any]:
@@ -234,7 +260,8 @@ class ServingService:
 
     def _advanced(self, endpoint: Endpoint) -> Endpoint:
         keep = self._ctx.settings.failed_update_pending_config == "keep"
-        lifecycle.advance(endpoint, self._ctx.clock.now(), self._delay, keep)
+        if lifecycle.advance(endpoint, self._ctx.clock.now(), self._delay, keep):
+            self._ctx.persistence.mark_changed()
         return endpoint
 
     def _delay(self, kind: ChangeKind) -> float:

@@ -9,6 +9,10 @@ Due statements are settled together in submission order, which is the order they
 SQL failures are a FAILED state with ``status.error`` (the HTTP answer stays 200); only a request
 that cannot be accepted at all (no statement, unknown warehouse, bad ``wait_timeout``) is an HTTP
 error.
+
+The last ``MAX_KEPT`` statements are kept, across a restart too (``--data-dir``): a workspace
+restart is not an expiry, so an id from before it still reads back. Older ids answer 404 like the
+expired ids of a real workspace.
 """
 
 from __future__ import annotations
@@ -131,6 +135,15 @@ class StatementService:
         with self._lock:
             self._statements.clear()
 
+    def snapshot(self) -> list[Submission]:
+        """Every kept statement, in submission order (the order they take effect in)."""
+        with self._lock:
+            return list(self._statements.values())
+
+    def restore(self, submissions: list[Submission]) -> None:
+        with self._lock:
+            self._statements = {s.statement_id: s for s in submissions}
+
     # ---- lifecycle ---------------------------------------------------------------------
 
     def _settled(self, statement_id: str) -> Submission:
@@ -160,6 +173,7 @@ class StatementService:
         self._run(submission)
 
     def _run(self, submission: Submission) -> None:
+        self._ctx.persistence.mark_changed()
         self._settling.active = True
         try:
             if isinstance(submission.parsed, SqlError):

@@ -147,6 +147,10 @@ class Engine(FailureHandling, Deletion):
             if judgement.verdict is ownership.Verdict.ADOPT:
                 events.append(Event(reasons.ADOPTED, judgement.message, warning=True))
                 facts.update(ownership.claim(observation.name, OwnershipHow.ADOPTED))
+            elif not ownership.recorded(current.obj, observation.name):
+                # ours by its marker (e.g. created before records were kept): record it, so
+                # that deletion can trust the record
+                facts.update(ownership.claim(observation.name, OwnershipHow.CREATED))
             decision = await self._existing(current, client, observation, facts, events)
         if not decision.held:
             decision.status.update(backoff.CLEARED)

@@ -51,20 +51,21 @@ class Gateway:
         arrived = self.ctx.clock.now()
         body = await _read_body(receive)
         recorder = _StatusRecorder(send)
-        fault: Fault | None = None
+        taken: list[Fault] = []  # filled as soon as a fault applies, so that a request whose
+        # client went away (a killed process) is still logged with it
         try:
-            fault = await self._serve(scope, body, recorder)
+            await self._serve(scope, body, recorder, taken)
         finally:
-            self._record(scope, body, recorder.status, fault, arrived)
+            self._record(scope, body, recorder.status, taken[0] if taken else None, arrived)
 
-    async def _serve(self, scope: Scope, body: bytes, send: Send) -> Fault | None:
+    async def _serve(self, scope: Scope, body: bytes, send: Send, taken: list[Fault]) -> None:
         method, path = scope["method"], scope["path"]
         if path.startswith(PROTECTED_PREFIXES):
             try:
                 principal = self.ctx.auth.principal(_header(scope, b"authorization"))
             except ApiError as error:
                 await send_error(send, error)
-                return None
+                return
             scope.setdefault("state", {})["principal"] = principal
         latency = self.ctx.settings.latency_seconds
         if latency:
@@ -73,14 +74,15 @@ class Gateway:
         receive = _replay(body)
         if fault is None:
             await self.app(scope, receive, send)
-        elif fault.mode == "error":
+            return
+        taken.append(fault)
+        if fault.mode == "error":
             await send_error(send, _fault_error(fault))
         elif fault.mode == "after_commit":
             await self.app(scope, receive, _discard)
             await send_error(send, _fault_error(fault))
         else:
             await self.app(scope, receive, _delayed(send, fault.delay_seconds))
-        return fault
 
     def _record(self, scope: Scope, body: bytes, status: int, fault: Fault | None,
                 arrived: float) -> None:

@@ -130,7 +130,8 @@ REAL_TOKEN_VARIABLE = "LAKESERVE_E2E_DATABRICKS_TOKEN"
 OPERATOR_SETTINGS = {
     "drift_interval": "4", "converge_interval": "0.5", "converge_growth": "1.3",
     "converge_max": "2", "error_backoff": "1", "error_backoff_max": "8",
-    "retry_timeout": "5", "max_sdk_sleep": "2", "refused_backoff": "2", "refused_backoff_max": "16",
+    "retry_timeout": "5", "max_sdk_sleep": "2",
+    "refused_backoff": "2", "refused_backoff_max": "16",
     # the limiter has its own test with its own operator; here it would only slow the suite
     "write_limit": "1000",
 }
@@ -295,7 +296,7 @@ def poll() -> Callable[..., object]:
 
 FIGURES_VARIABLE = "LAKESERVE_RELIABILITY_FIGURES"
 FIGURE_COLUMNS = ("fault", "end state", "creates committed", "duplicates", "orphans",
-                  "writes", "calls", "recovery s")
+                  "writes", "calls", "recovery s", "notes")
 
 
 class Figures:
@@ -327,3 +328,8 @@ def figures() -> Iterator[Figures]:
     target = os.environ.get(FIGURES_VARIABLE)
     if target and collected.rows:
         Path(target).write_text(collected.markdown())
+
+
+def gaps_text(times: list[float]) -> str:
+    """The seconds between successive calls, for the figures' notes."""
+    return "gaps " + ", ".join(f"{b - a:.1f}" for a, b in zip(times, times[1:])) + " s"

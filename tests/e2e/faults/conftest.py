@@ -57,6 +57,7 @@ class Faults:
     """Inject emulator faults; every fault is cleared after the test."""
 
     def __init__(self, workspace):
+        self.workspace = workspace
         self.emulator = workspace.require_emulator()
 
     def add(self, method: str, path: str, **fault) -> dict:

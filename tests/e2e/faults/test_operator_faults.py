@@ -7,6 +7,7 @@ operator must find its object its own, with no duplicate and no AlreadyExists.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -20,11 +21,16 @@ HELD = {"mode": "delay", "delay_seconds": 4}
 
 def kill_during(fault_operator, faults, poll, method, path, action):
     """Hold the next ``method path`` request, do ``action``, and kill the operator once the
-    request has reached the workspace; then start it again."""
+    request has reached the workspace; then start it again. Returns once the workspace has
+    finished the held request (it is then in the call log)."""
+    since = faults.workspace.last_seq()
     fault = faults.add(method, path, **HELD)
     action()
     poll(lambda: faults.taken(fault), timeout=60, message=f"the {method} to reach the workspace")
     fault_operator.kill_and_restart()
+    poll(lambda: any(c["method"] == method and re.search(path, c["path"]) and
+                     c["fault"] == "delay" for c in faults.workspace.calls(since)["calls"]),
+         timeout=30, message=f"the held {method} to be finished and logged")
 
 
 def test_killed_during_create(scenario, fault_operator, faults, figures, poll):

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from lakeserve.reconcile import reasons
+from tests.e2e.conftest import gaps_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -23,7 +24,7 @@ def endpoint(name, model, version):
 
 @pytest.mark.produces(reasons.UPDATE_FAILED)
 def test_update_failed_stalls_then_a_corrected_spec_is_applied(cluster, workspace, models,
-                                                                poll):
+                                                                poll, figures):
     emulator = workspace.require_emulator()
     model = f"main.e2e.failing_{uuid.uuid4().hex[:6]}"
     for _ in range(3):
@@ -50,6 +51,11 @@ def test_update_failed_stalls_then_a_corrected_spec_is_applied(cluster, workspac
     cluster.apply(endpoint(name, model, 3))
     body = cluster.wait("servingendpoint", name)
     assert body["status"]["servedEntities"][0]["entityVersion"] == "3"
+    puts = workspace.count(f"PUT /api/2.0/serving-endpoints/{name}/config", since)
+    figures.record("UPDATE_FAILED (a served entity fails to deploy)", **{
+        "end state": "Stalled, then Ready after a fix", "creates committed": 1,
+        "duplicates": 0, "writes": puts,
+        "notes": "one update of the failing config, none retried; the old config kept serving"})
 
 
 def ready_reason(body):
@@ -65,7 +71,7 @@ def creates(workspace, name, since):
 
 @pytest.mark.produces(reasons.NOT_FOUND, reasons.CREATING)
 def test_a_refused_create_backs_off_exponentially_until_something_changes(cluster, workspace,
-                                                                          models, poll):
+                                                                          models, poll, figures):
     """Databricks refuses the create (version 7 does not exist): attempts follow the backoff
     (2 s doubling in e2e), never the drift interval, and a change retries at once."""
     model = f"main.e2e.missing_{uuid.uuid4().hex[:6]}"
@@ -98,3 +104,8 @@ def test_a_refused_create_backs_off_exponentially_until_something_changes(cluste
     assert "backoff" not in body["status"]
     total = creates(workspace, name, since)
     assert len(total) <= before + 3, f"bounded: {len(total)} creates in all"
+    figures.record("create refused (404: model version missing)", **{
+        "end state": "Stalled, then Ready after a fix", "creates committed": 1,
+        "duplicates": 0, "calls": len(total),
+        "notes": f"backoff 2 s doubling: {gaps_text(attempts)}; an annotation and a spec change "
+                 "each retried at once"})

@@ -57,20 +57,25 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="session")
-def kubeconfig(tmp_path_factory: pytest.TempPathFactory,
-               pytestconfig: pytest.Config) -> Iterator[str]:
-    """Path of a kubeconfig with cluster-admin rights on the session's cluster."""
-    existing = os.environ.get(EXISTING_CLUSTER_VARIABLE)
-    if existing:
-        yield existing
+def dev_cluster(tmp_path_factory: pytest.TempPathFactory,
+                pytestconfig: pytest.Config) -> Iterator[DevCluster | None]:
+    """The session's own control plane; None when ``LAKESERVE_KUBECONFIG`` names another."""
+    if os.environ.get(EXISTING_CLUSTER_VARIABLE):
+        yield None
         return
     cluster = DevCluster(tmp_path_factory.mktemp("dev-cluster"))
     with _terminal_output(pytestconfig):
         cluster.up()
     try:
-        yield str(cluster.kubeconfig)
+        yield cluster
     finally:
         cluster.down()
+
+
+@pytest.fixture(scope="session")
+def kubeconfig(dev_cluster: DevCluster | None) -> str:
+    """Path of a kubeconfig with cluster-admin rights on the session's cluster."""
+    return os.environ.get(EXISTING_CLUSTER_VARIABLE) or str(dev_cluster.kubeconfig)
 
 
 def make_kubectl(kubeconfig_path: str) -> Kubectl:
@@ -114,6 +119,7 @@ from databricks.sdk.config import Config  # noqa: E402
 from lakeserve.emulator.process import EmulatorProcess  # noqa: E402
 from lakeserve.emulator.settings import EmulatorSettings  # noqa: E402
 from lakeserve.operator_process import OperatorProcess  # noqa: E402
+from tests import reasons as produced  # noqa: E402
 
 REPO = _E2E_DIR.parents[1]
 # Namespaces of the session's operator; tests that run an operator of their own use others.
@@ -126,6 +132,7 @@ OPERATOR_SETTINGS = {
     "drift_interval": "4", "converge_interval": "0.5", "converge_growth": "1.3",
     "converge_max": "2", "error_backoff": "1", "error_backoff_max": "8",
     "retry_timeout": "5", "max_sdk_sleep": "2",
+    "refused_backoff": "2", "refused_backoff_max": "16",
     # the limiter has its own test with its own operator; here it would only slow the suite
     "write_limit": "1000",
 }
@@ -223,7 +230,11 @@ class Cluster:
 
     def get(self, kind: str, name: str) -> dict | None:
         result = self.kubectl("get", kind, name, "-n", self.namespace, "-o", "json", check=False)
-        return json.loads(result.stdout) if result.returncode == 0 else None
+        if result.returncode != 0:
+            return None
+        body = json.loads(result.stdout)
+        produced.saw_status(body.get("status"))
+        return body
 
     def wait(self, kind: str, name: str, condition: str = "Ready", timeout: int = 90) -> dict:
         self.kubectl("wait", f"{kind}/{name}", "-n", self.namespace,
@@ -238,7 +249,9 @@ class Cluster:
     def events(self, name: str) -> list[dict]:
         result = self.kubectl("get", "events", "-n", self.namespace, "-o", "json",
                               "--field-selector", f"involvedObject.name={name}")
-        return json.loads(result.stdout)["items"]
+        events = json.loads(result.stdout)["items"]
+        produced.saw_events(events)
+        return events
 
     def event_reasons(self, name: str) -> list[str]:
         return [e["reason"] for e in self.events(name)]
@@ -303,3 +316,46 @@ def wait_for(predicate: Callable[[], object], timeout: float = 60, interval: flo
 @pytest.fixture(scope="session")
 def poll() -> Callable[..., object]:
     return wait_for
+
+
+# ---- figures of the fault matrix, for RELIABILITY.md ------------------------------------------
+
+FIGURES_VARIABLE = "LAKESERVE_RELIABILITY_FIGURES"
+FIGURE_COLUMNS = ("fault", "end state", "creates committed", "duplicates", "orphans",
+                  "writes", "calls", "recovery s", "notes")
+
+
+class Figures:
+    """Rows of the fault matrix, written as a Markdown table to $LAKESERVE_RELIABILITY_FIGURES
+    at the end of the session (when set)."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    def record(self, fault: str, **values: object) -> None:
+        self.rows.append({"fault": fault, **values})
+
+    def markdown(self) -> str:
+        lines = ["| " + " | ".join(FIGURE_COLUMNS) + " |",
+                 "|" + "---|" * len(FIGURE_COLUMNS)]
+        for row in self.rows:
+            lines.append("| " + " | ".join(_cell(row.get(c, "–")) for c in FIGURE_COLUMNS) + " |")
+        return "\n".join(lines) + "\n"
+
+
+def _cell(value: object) -> str:
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+@pytest.fixture(scope="session")
+def figures() -> Iterator[Figures]:
+    collected = Figures()
+    yield collected
+    target = os.environ.get(FIGURES_VARIABLE)
+    if target and collected.rows:
+        Path(target).write_text(collected.markdown())
+
+
+def gaps_text(times: list[float]) -> str:
+    """The seconds between successive calls, for the figures' notes."""
+    return "gaps " + ", ".join(f"{b - a:.1f}" for a, b in zip(times, times[1:])) + " s"

@@ -9,6 +9,7 @@ from databricks.sdk.errors import NotFound
 from databricks.sdk.service.database import DatabaseInstance
 
 from lakeserve.emulator.settings import FIDELITY_CHOICES
+from lakeserve.resources.onlinetable.client import SYNC_FAILED
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 
@@ -45,6 +46,7 @@ def source(workspace):
 
 
 def online_table(name, source, table_name=None, annotations=None, **spec):
+    """An OnlineTable manifest (``annotations`` e.g. lakeserve.dev/adopt for a legacy table)."""
     return {"apiVersion": "lakeserve.dev/v1alpha1", "kind": "OnlineTable",
             "metadata": {"name": name, **({"annotations": annotations} if annotations else {})},
             "spec": {"name": table_name or f"{source}_online", "sourceTableFullName": source,
@@ -290,3 +292,28 @@ def test_a_sync_requested_while_one_runs_waits_for_it(cluster, workspace, worksp
                if c["method"] == "POST" and c["path"] == updates and c["status"] >= 400]
     assert refused, "the second request met the running (still queued) update"
     cluster.wait("onlinetable", "busy", timeout=30)
+
+
+@pytest.mark.produces(SYNC_FAILED)
+def test_a_failed_sync_stalls_and_a_new_sync_request_recovers(cluster, workspace, instance,
+                                                              source, poll, figures):
+    emulator = workspace.require_emulator()
+    cluster.apply(online_table("failing", source))
+    cluster.wait("onlinetable", "failing")
+    emulator.control("POST", "/_emulator/lakebase/pipeline-failures", {
+        "table": f"{source}_online", "message": "source table lost its change data feed"})
+    cluster.kubectl("annotate", "onlinetable", "failing", "-n", cluster.namespace,
+                    f"{ANNOTATION}=first")
+    body = cluster.wait("onlinetable", "failing", condition="Stalled", timeout=60)
+    stalled = next(c for c in body["status"]["conditions"] if c["type"] == "Stalled")
+    assert stalled["reason"] == "SyncFailed"
+    assert "change data feed" in stalled["message"] and ANNOTATION in stalled["message"]
+    since = workspace.last_seq()
+    cluster.kubectl("annotate", "onlinetable", "failing", "-n", cluster.namespace,
+                    f"{ANNOTATION}=second", "--overwrite")
+    cluster.wait("onlinetable", "failing", timeout=60)
+    pipeline = body["status"]["pipelineId"]
+    assert workspace.count(f"POST /api/2.0/pipelines/{pipeline}/updates", since) == 1
+    figures.record("sync pipeline fails (online table)", **{
+        "end state": "Stalled, then Ready after a sync request", "writes": 1,
+        "notes": "no sync retried until asked; the stale data kept being served"})

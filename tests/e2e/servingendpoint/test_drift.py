@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
 from databricks.sdk.service.serving import EndpointTag, Route, ServedEntityInput, TrafficConfig
 
 from lakeserve.emulator.settings import FIDELITY_CHOICES
+from lakeserve.reconcile import reasons
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -95,10 +97,12 @@ def test_gateway_table_without_prefix_costs_zero_writes(cluster, workspace, work
     assert_zero_writes_over_three_drift_passes(cluster, workspace, name, poll)
 
 
-def test_out_of_band_change_is_reverted_with_an_event(cluster, workspace, model, poll):
+@pytest.mark.produces(reasons.DRIFT_CORRECTED, reasons.UPDATED)
+def test_out_of_band_change_is_reverted_with_an_event(cluster, workspace, model, poll, figures):
     name = "drift-revert"
     cluster.apply(full_endpoint(name, model))
     cluster.wait("servingendpoint", name)
+    since, started = workspace.last_seq() if workspace.emulator else 0, time.monotonic()
     short = model.split(".")[-1]
     w = workspace.client.serving_endpoints
     # tags first: a workspace may refuse other writes while the config update runs
@@ -113,12 +117,17 @@ def test_out_of_band_change_is_reverted_with_an_event(cluster, workspace, model,
          timeout=DRIFT_INTERVAL * 6, message="the operator to revert the changes")
     cluster.wait("servingendpoint", name)
     assert "DriftCorrected" in cluster.event_reasons(name)
+    if workspace.emulator:
+        record_drift(figures, workspace, cluster, name, since, started,
+                     "out-of-band edit (routes and tags)")
 
 
-def test_endpoint_deleted_behind_our_back_is_recreated(cluster, workspace, model, poll):
+@pytest.mark.produces(reasons.RECREATED_MISSING)
+def test_endpoint_deleted_behind_our_back_is_recreated(cluster, workspace, model, poll, figures):
     name = "drift-deleted"
     cluster.apply(full_endpoint(name, model))
     cluster.wait("servingendpoint", name)
+    since, started = workspace.last_seq() if workspace.emulator else 0, time.monotonic()
     old_id = workspace.client.serving_endpoints.get(name).id
     workspace.client.serving_endpoints.delete(name)
 
@@ -130,6 +139,25 @@ def test_endpoint_deleted_behind_our_back_is_recreated(cluster, workspace, model
     poll(recreated, timeout=DRIFT_INTERVAL * 6, message="the endpoint to be recreated")
     cluster.wait("servingendpoint", name)
     assert "RecreatedMissing" in cluster.event_reasons(name)
+    if workspace.emulator:
+        record_drift(figures, workspace, cluster, name, since, started, "out-of-band delete")
+
+
+def record_drift(figures, workspace, cluster, name, since, started, fault):
+    """The operator's calls about the endpoint since the change, its deletion, and what is left."""
+    recovery = time.monotonic() - started
+    cluster.delete("servingendpoint", name)
+    calls = [c for c in workspace.calls(since)["calls"]
+             if f"/serving-endpoints/{name}" in c["path"] or (c.get("body") or {}).get("name")
+             == name]
+    mine = [c for c in calls if c["method"] != "GET"]
+    creates = [c for c in mine if c["method"] == "POST" and c["status"] == 200]
+    left = [e.name for e in workspace.client.serving_endpoints.list() if e.name == name]
+    assert len(creates) <= 1 and left == []
+    figures.record(fault, **{"end state": "Ready", "creates committed": len(creates),
+                             "duplicates": 0, "orphans": len(left), "writes": len(mine),
+                             "calls": len(calls), "recovery s": recovery,
+                             "notes": "counts include the test's own change and the deletion"})
 
 
 def test_mixed_case_unity_catalog_names_cost_zero_writes(cluster, workspace, models, poll):

@@ -73,23 +73,29 @@ class OnlineTableClient:
         except NotFound:
             if legacy.requested(obj) and not adopted:
                 return self._observe_legacy(obj)
-            return Observation(exists=False, status=facts.absent(spec.name))
+            return self._absent(obj)
         status = table.data_synchronization_status
         self._pipeline_id = status.pipeline_id if status else None
-        observation = Observation(exists=True,
+        observation = Observation(exists=True, name=fold(spec.name),
                                   status=facts.synced_table_facts(table, raw_state))
         observation.diff = synced_spec_diff(spec, table)
         observation.updatable = not observation.diff
         self._judge(obj, health(observation.status.get("detailedState")), observation)
         return observation
 
+    def _absent(self, obj: Managed[OnlineTableSpec]) -> Observation:
+        name = obj.spec.name
+        return Observation(exists=False, name=fold(name), status=facts.absent(name),
+                           create_status=_create_status(obj))
+
     def _observe_legacy(self, obj: Managed[OnlineTableSpec]) -> Observation:
         spec = obj.spec
         table = legacy.read(self._w, fold(spec.name))
         if table is None:
-            return Observation(exists=False, status=facts.absent(spec.name))
+            return self._absent(obj)
         self._pipeline_id = table.spec.pipeline_id if table.spec else None
-        observation = Observation(exists=True, status=facts.legacy_facts(table))
+        observation = Observation(exists=True, name=fold(spec.name),
+                                  status=facts.legacy_facts(table))
         observation.diff = legacy_spec_diff(spec, table)
         if spec.update_policy == UpdatePolicy.RECREATE:
             observation.diff.append(LEGACY_MIGRATION)
@@ -123,6 +129,17 @@ class OnlineTableClient:
                 observation.updatable:
             observation.diff.append(SYNC_REQUEST)
 
+    def locate(self, obj: Managed[OnlineTableSpec]) -> Observation:
+        """A synced table of the spec's name, else (only when asked for) a legacy one."""
+        name = fold(obj.spec.name)
+        try:
+            self._w.database.get_synced_database_table(name)
+            return Observation(exists=True, name=name)
+        except NotFound:
+            pass
+        found = legacy.requested(obj) and legacy.read(self._w, name) is not None
+        return Observation(exists=found, name=name)
+
     # ---- writes --------------------------------------------------------------------------
 
     def create(self, obj: Managed[OnlineTableSpec], observation: Observation) -> WriteResult:
@@ -138,8 +155,7 @@ class OnlineTableClient:
             events=[Event(reasons.CREATED, f"created synced table {spec.name} from "
                                            f"{spec.source_table_full_name} in database instance "
                                            f"{spec.database_instance_name}")],
-            # The initial sync answers any sync request made so far.
-            status={"syncRequestHandled": obj.annotations.get(SYNC_REQUESTED_ANNOTATION)})
+            status=_create_status(obj))
 
     def update(self, obj: Managed[OnlineTableSpec], observation: Observation) -> WriteResult:
         """The only in-place change Databricks allows: start a sync of the pipeline."""
@@ -246,6 +262,11 @@ def change_data_feed_hint(message: str, spec: OnlineTableSpec) -> str:
     return (f"syncMode {SyncMode(spec.sync_mode).value} reads the source table's Change Data "
             f"Feed: enable it (ALTER TABLE {spec.source_table_full_name} SET TBLPROPERTIES "
             "(delta.enableChangeDataFeed = true)) or use syncMode: Snapshot.")
+
+
+def _create_status(obj: Managed[OnlineTableSpec]) -> dict:
+    # The initial sync answers any sync request made so far.
+    return {"syncRequestHandled": obj.annotations.get(SYNC_REQUESTED_ANNOTATION)}
 
 
 def _sync_requested(obj: Managed[OnlineTableSpec]) -> bool:

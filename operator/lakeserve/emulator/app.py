@@ -147,9 +147,12 @@ def _add_registry(app: FastAPI, ctx: EmulatorContext) -> None:
 
 def _add_serving(app: FastAPI, ctx: EmulatorContext) -> None:
     # Each submitted config loads its models while IN_PROGRESS (the invocations area serves them).
-    app.state.deployer = Deployer(ModelStore(app.state.registry.uri))
+    # Feature specs live on the feature side, wired after serving: looked up when used.
+    app.state.deployer = Deployer(ModelStore(app.state.registry.uri),
+                                  feature_plans=lambda name: app.state.feature_specs.plan(name))
     service = ServingService(ctx, app.state.registry.version_status,
-                             deploy=app.state.deployer.deploy)
+                             deploy=app.state.deployer.deploy,
+                             is_feature_spec=lambda name: app.state.feature_specs.exists(name))
     app.state.serving = service
     app.include_router(serving_routes(service, ctx))
     app.include_router(serving_control(service))

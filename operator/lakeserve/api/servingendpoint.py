@@ -369,8 +369,8 @@ class ServingEndpointSpec(CamelModel):
         default=UpdatePolicy.UPDATE, description=UPDATE_POLICY_DESCRIPTION)
     depends_on: list[ObjectReference] | None = Field(
         default=None, max_length=32,
-        description="FeatureFunction and OnlineTable objects in this namespace that must be Ready "
-                    "before the endpoint is created or updated.")
+        description="FeatureFunction, OnlineTable and FeatureSpec objects in this namespace that "
+                    "must be Ready before the endpoint is created or updated.")
 
     def endpoint_name(self, metadata_name: str) -> str:
         return self.name or metadata_name

@@ -85,6 +85,8 @@ def create_app(token: str, data_dir: str | Path | None = None, *,
     _add_registry(app, ctx)
     _add_serving(app, ctx)
     add_feature_side(app, ctx)  # before invocations: they look features up in it
+    # Restored after the feature side: a config serving a feature spec resolves it again.
+    ctx.persistence.register("serving_endpoints", app.state.serving)
     _add_invocations(app, ctx)
     app.add_middleware(Gateway, ctx=ctx)
     _restore(app, ctx)
@@ -157,7 +159,6 @@ def _add_serving(app: FastAPI, ctx: EmulatorContext) -> None:
     app.include_router(serving_routes(service, ctx))
     app.include_router(serving_control(service))
     ctx.on_reset(service.reset)
-    ctx.persistence.register("serving_endpoints", service)
 
 
 def _add_invocations(app: FastAPI, ctx: EmulatorContext) -> None:

@@ -15,6 +15,7 @@ from lakeserve.emulator.errors import invalid
 
 
 MLFLOW_UC_ARTIFACTS = ("files_api", "presigned_urls")
+FEATURE_SPEC_ECHOES = ("as_sent", "filled")
 
 
 @dataclass
@@ -87,6 +88,10 @@ class EmulatorSettings:
     # is-databricks-sdk-models-artifact-repository-enabled question is true) or "presigned_urls"
     # (false: it asks for temporary credentials, gets DEFAULT_STORAGE and uses presigned URLs).
     mlflow_uc_artifacts: str = "files_api"
+    # What GET of a feature spec answers: "as_sent" (the created body) or "filled" (feature_names
+    # filled in when omitted, default_values and rename_outputs reordered). Databricks' answer is
+    # not documented; operators must not read either as a change.
+    feature_spec_echo: str = "as_sent"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,6 +127,10 @@ def _apply(settings: EmulatorSettings, key: str, value: Any) -> None:
         if value not in MLFLOW_UC_ARTIFACTS:
             raise invalid(f"mlflow_uc_artifacts must be one of: {', '.join(MLFLOW_UC_ARTIFACTS)}")
         settings.mlflow_uc_artifacts = value
+    elif key == "feature_spec_echo":
+        if value not in FEATURE_SPEC_ECHOES:
+            raise invalid(f"feature_spec_echo must be one of: {', '.join(FEATURE_SPEC_ECHOES)}")
+        settings.feature_spec_echo = value
     elif key == "user_name":
         if not isinstance(value, str) or not value:
             raise invalid("user_name must be a non-empty string")

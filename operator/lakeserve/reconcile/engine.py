@@ -10,6 +10,7 @@ a pass runs; everything here can be driven by tests with fake ports.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
@@ -234,21 +235,25 @@ class Engine(FailureHandling, Deletion):
     # ---- dependencies --------------------------------------------------------------------
 
     async def _gate_on_dependencies(self, current: Pass) -> list[str]:
-        """What is not Ready yet; otherwise records the inputs fingerprint of this pass."""
-        waiting, found = [], []
+        """What is not Ready yet; records the inputs fingerprint of this pass and hands the
+        dependencies that exist to the client (``Managed.dependencies``)."""
+        waiting, found, existing = [], [], {}
         obj = current.obj
         for ref in current.registration.dependencies(obj.spec):
             target = self._info_for_kind(ref.kind)
             body = await self.kube.get_object(target, obj.namespace, ref.name)
             if body is None:
                 waiting.append(f"{ref.kind}/{ref.name} (not found in namespace {obj.namespace})")
-            elif not conditions.is_ready(body):
+                continue
+            existing[f"{ref.kind}/{ref.name}"] = body
+            if not conditions.is_ready(body):
                 ready = conditions.condition(body.get("status"), conditions.READY) or {}
                 why = ready.get("reason") or "not reconciled yet"
                 waiting.append(f"{ref.kind}/{ref.name} (not Ready: {why})")
             else:
                 found.append({"kind": ref.kind, **body})
         current.inputs = backoff.inputs_of(obj, current.registration.annotations, found)
+        current.obj = dataclasses.replace(obj, dependencies=existing)
         return waiting
 
     def _info_for_kind(self, kind: str) -> KindInfo:

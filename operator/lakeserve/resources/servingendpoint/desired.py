@@ -19,7 +19,6 @@ from databricks.sdk.service.serving import (
 )
 
 from lakeserve.api.servingendpoint import ServedEntity, ServingEndpointSpec
-from lakeserve.databricks.errors import SpecError
 from lakeserve.resources import ucnames
 from lakeserve.resources.servingendpoint import gateway
 
@@ -37,7 +36,7 @@ class DesiredEntity:
 
     name: str
     entity_name: str
-    entity_version: str
+    entity_version: str  # "" for a feature spec
     entity_alias: str | None
     workload_type: str
     scale_to_zero_enabled: bool
@@ -47,12 +46,16 @@ class DesiredEntity:
     sizing: tuple | None
     source: ServedEntity = field(compare=False, hash=False, repr=False)
 
+    @property
+    def serves_feature_spec(self) -> bool:
+        return self.source.serves_feature_spec
+
     def as_input(self) -> ServedEntityInput:
         spec = self.source
         return ServedEntityInput(
             name=self.name,
             entity_name=self.entity_name,
-            entity_version=self.entity_version,
+            entity_version=self.entity_version or None,  # none for a feature spec
             workload_size=spec.workload_size,
             workload_type=_workload_type(spec.workload_type),
             scale_to_zero_enabled=spec.scale_to_zero_enabled,
@@ -130,11 +133,8 @@ def _desired_entity(entity: ServedEntity, resolve_alias: AliasResolver) -> Desir
     entity_name = ucnames.fold(entity.entity_name)
     if entity.entity_alias is not None:
         version = resolve_alias(entity_name, entity.entity_alias)
-    elif entity.entity_version is not None:
-        version = entity.entity_version
-    else:  # the CRD refuses this; the model is also used without the API server in tests
-        raise SpecError("InvalidSpec", f"served entity {entity.effective_name()}: give "
-                                       "entityVersion or entityAlias")
+    else:  # a literal version, or none for a feature spec
+        version = entity.entity_version or ""
     return DesiredEntity(
         name=entity.effective_name(),
         entity_name=entity_name,

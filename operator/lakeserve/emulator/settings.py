@@ -15,7 +15,6 @@ from lakeserve.emulator.errors import invalid
 
 
 MLFLOW_UC_ARTIFACTS = ("files_api", "presigned_urls")
-FEATURE_SPEC_ECHOES = ("as_sent", "filled")
 
 
 @dataclass
@@ -47,6 +46,9 @@ FIDELITY_CHOICES: dict[str, tuple[str, ...]] = {
     # How start_update is refused while the pipeline has an active update (the SDK docstring
     # says only that "the request will fail").
     "pipeline_update_running": ("resource_conflict", "invalid_state"),
+    # How GET returns a feature spec: the body as sent, or normalized (feature_names filled in,
+    # default_values and rename_outputs reordered).
+    "feature_spec_echo": ("as_sent", "filled"),
 }
 
 
@@ -127,10 +129,6 @@ def _apply(settings: EmulatorSettings, key: str, value: Any) -> None:
         if value not in MLFLOW_UC_ARTIFACTS:
             raise invalid(f"mlflow_uc_artifacts must be one of: {', '.join(MLFLOW_UC_ARTIFACTS)}")
         settings.mlflow_uc_artifacts = value
-    elif key == "feature_spec_echo":
-        if value not in FEATURE_SPEC_ECHOES:
-            raise invalid(f"feature_spec_echo must be one of: {', '.join(FEATURE_SPEC_ECHOES)}")
-        settings.feature_spec_echo = value
     elif key == "user_name":
         if not isinstance(value, str) or not value:
             raise invalid("user_name must be a non-empty string")

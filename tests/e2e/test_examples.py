@@ -61,6 +61,9 @@ READ_PATHS = {
     ("onlinetable", "features-online"): "/api/2.0/database/synced_tables/main.churn.features_online",
     ("servingendpoint", "churn-ab"): "/api/2.0/serving-endpoints/churn-ab",
     ("servingendpoint", "churn-online"): "/api/2.0/serving-endpoints/churn-online",
+    ("featurespec", "churn-features"):
+        "/api/2.0/feature-engineering/feature-specs/main.churn.churn_features",
+    ("servingendpoint", "churn-features"): "/api/2.0/serving-endpoints/churn-features",
 }
 
 

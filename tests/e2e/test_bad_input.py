@@ -48,7 +48,8 @@ def case_id(path: Path) -> str:
 def test_there_are_at_least_60_cases_across_the_kinds_and_credentials():
     assert len(CASES) >= 60
     groups = {path.parent.parent.name for path in CASES}
-    assert groups == {"servingendpoint", "onlinetable", "featurefunction", "credentials"}
+    assert groups == {"servingendpoint", "onlinetable", "featurefunction", "featurespec",
+                      "credentials"}
 
 
 @pytest.fixture(scope="module")

@@ -46,6 +46,10 @@ FIDELITY_CHOICES: dict[str, tuple[str, ...]] = {
     # How start_update is refused while the pipeline has an active update (the SDK docstring
     # says only that "the request will fail").
     "pipeline_update_running": ("resource_conflict", "invalid_state"),
+    # Whether MLflow's UC client is told to move model files through the Files API, or through
+    # temporary credentials and presigned URLs (a workspace's answer to
+    # is-databricks-sdk-models-artifact-repository-enabled).
+    "mlflow_uc_artifacts": MLFLOW_UC_ARTIFACTS,
     # How GET returns a feature spec: the body as sent, or normalized (feature_names filled in,
     # default_values and rename_outputs reordered).
     "feature_spec_echo": ("as_sent", "filled"),
@@ -125,10 +129,6 @@ def _apply(settings: EmulatorSettings, key: str, value: Any) -> None:
         setattr(settings, key, int(_number(key, value, minimum=1, integer=True)))
     elif key in FIDELITY_CHOICES:
         setattr(settings, key, _choice(key, value))
-    elif key == "mlflow_uc_artifacts":
-        if value not in MLFLOW_UC_ARTIFACTS:
-            raise invalid(f"mlflow_uc_artifacts must be one of: {', '.join(MLFLOW_UC_ARTIFACTS)}")
-        settings.mlflow_uc_artifacts = value
     elif key == "user_name":
         if not isinstance(value, str) or not value:
             raise invalid("user_name must be a non-empty string")

@@ -31,7 +31,7 @@ from lakeserve.resources.base import (
     Observation,
     WriteResult,
 )
-from lakeserve.resources.servingendpoint import compare, facts, failures
+from lakeserve.resources.servingendpoint import applied, compare, facts, failures
 from lakeserve.resources.servingendpoint.desired import (
     OWNER_TAG,
     DesiredEndpoint,
@@ -75,8 +75,8 @@ class ServingEndpointClient:
         except NotFound:
             return Observation(exists=False, name=desired.name,
                                status={**facts.EMPTY_FACTS, "endpointName": desired.name},
-                               create_status={"lastAppliedConfig": _applied(desired,
-                                                                            obj.generation)})
+                               create_status={"lastAppliedConfig": applied.record(desired,
+                                                                                 obj.generation)})
         self._plan.endpoint = endpoint
         status = facts.endpoint_facts(endpoint, desired, self._host)
         observation = self._compare(desired, endpoint, status)
@@ -104,6 +104,9 @@ class ServingEndpointClient:
         plan.notifications = compare.notifications_differ(desired, endpoint)
         plan.telemetry = compare.telemetry_differs(desired, endpoint, plan.status)
         observation.diff = list(config_changes)
+        if config_changes and applied.unchanged_since_sent(
+                desired, plan.status.get("lastAppliedConfig"), endpoint.config):
+            observation.moved = list(config_changes)
         if plan.tags_to_add or plan.tags_to_delete:
             observation.diff.append("tags")
         if plan.gateway:
@@ -168,7 +171,7 @@ class ServingEndpointClient:
         return WriteResult(
             events=[Event(reasons.CREATED, f"created endpoint {desired.name} serving "
                                            f"{_served_text(desired)}")],
-            status={"lastAppliedConfig": _applied(desired, obj.generation),
+            status={"lastAppliedConfig": applied.record(desired, obj.generation),
                     "failedConfigHash": None})
 
     def update(self, obj: Managed[ServingEndpointSpec], observation: Observation) -> WriteResult:
@@ -197,7 +200,7 @@ class ServingEndpointClient:
         result.events.extend(_alias_moves(obj, desired))
         result.events.append(Event(reasons.UPDATED, "updating config: "
                                    + "; ".join(plan.config_changes)))
-        result.status["lastAppliedConfig"] = _applied(desired, obj.generation)
+        result.status["lastAppliedConfig"] = applied.record(desired, obj.generation)
         result.status["failedConfigHash"] = None
 
     def _update_tags(self, result: WriteResult) -> None:
@@ -225,8 +228,8 @@ class ServingEndpointClient:
         desired = self._plan.desired
         answer = self._w.serving_endpoints.patch_telemetry_config(
             desired.name, telemetry_config=TelemetryConfig.from_dict(desired.telemetry))
-        applied = answer.telemetry_config if answer else None
-        result.status["telemetryProfileId"] = applied.telemetry_profile_id if applied else None
+        telemetry = answer.telemetry_config if answer else None
+        result.status["telemetryProfileId"] = telemetry.telemetry_profile_id if telemetry else None
         result.status["telemetryConfigHash"] = desired.telemetry_hash()
         result.events.append(Event(reasons.UPDATED, "updated telemetry config"))
 
@@ -314,29 +317,17 @@ def _entity_messages(endpoint: ServingEndpointDetailed) -> str:
 
 
 def _alias_moves(obj: Managed, desired: DesiredEndpoint) -> list[Event]:
-    applied = {e.get("name"): e.get("entityVersion")
-               for e in (obj.status.get("lastAppliedConfig") or {}).get("servedEntities") or []}
+    sent = {e.get("name"): e.get("entityVersion")
+            for e in (obj.status.get("lastAppliedConfig") or {}).get("servedEntities") or []}
     events = []
     for entity in desired.entities:
-        before = applied.get(entity.name)
+        before = sent.get(entity.name)
         if entity.entity_alias and before and before != entity.entity_version:
             events.append(Event(reasons.ALIAS_MOVED,
                                 f"alias {entity.entity_alias} of {entity.entity_name} moved from "
                                 f"version {before} to {entity.entity_version}; rolling "
                                 f"{entity.name}"))
     return events
-
-
-def _applied(desired: DesiredEndpoint, generation: int) -> dict:
-    return {
-        "generation": generation,
-        "configHash": desired.config_hash(),
-        "servedEntities": [{"name": e.name, "entityName": e.entity_name,
-                            "entityVersion": e.entity_version or None}
-                           for e in desired.entities],
-        "routes": [{"servedEntityName": name, "trafficPercentage": pct}
-                   for name, pct in desired.routes],
-    }
 
 
 def _served_text(desired: DesiredEndpoint) -> str:

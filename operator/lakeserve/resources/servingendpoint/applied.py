@@ -14,11 +14,9 @@ from typing import Any
 
 from databricks.sdk.service.serving import EndpointCoreConfigOutput
 
+from lakeserve.api.rollout import CANARY_SUFFIX
 from lakeserve.resources.servingendpoint import compare
 from lakeserve.resources.servingendpoint.desired import DesiredEndpoint, DesiredEntity
-
-# A rollout serves the new version beside the old one under this suffix (see ``canary``).
-CANARY_SUFFIX = "-canary"
 
 
 def record(desired: DesiredEndpoint, generation: int) -> dict[str, Any]:

@@ -7,6 +7,7 @@ the tags API for tags, PUT ai-gateway for the gateway, PATCH notifications for e
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,8 @@ from databricks.sdk.service.serving import (
     TelemetryConfig,
 )
 
+from lakeserve.api.common import ManagementPolicy
+from lakeserve.api.rollout import PROMOTE_REQUESTED_ANNOTATION, ROLLOUT_ABORT_ANNOTATION
 from lakeserve.api.servingendpoint import ServingEndpointSpec
 from lakeserve.databricks.errors import SpecError
 from lakeserve.databricks.workspace import Workspace
@@ -31,7 +34,14 @@ from lakeserve.resources.base import (
     Observation,
     WriteResult,
 )
-from lakeserve.resources.servingendpoint import applied, compare, facts, failures
+from lakeserve.resources.servingendpoint import (
+    applied,
+    compare,
+    endpoint_metrics,
+    facts,
+    failures,
+    rollout,
+)
 from lakeserve.resources.servingendpoint.desired import (
     OWNER_TAG,
     DesiredEndpoint,
@@ -45,7 +55,9 @@ ALIAS_NOT_FOUND = "AliasNotFound"
 class _Plan:
     """What observe found, kept for the write that follows in the same pass."""
 
-    desired: DesiredEndpoint
+    desired: DesiredEndpoint  # what this pass converges to (a rollout step, say)
+    target: DesiredEndpoint | None = None  # what the spec asks for
+    rolling: rollout.Plan | None = None
     endpoint: ServingEndpointDetailed | None = None
     config_changes: list[str] | None = None
     tags_to_add: dict[str, str] | None = None
@@ -68,21 +80,40 @@ class ServingEndpointClient:
     # ---- observe -------------------------------------------------------------------------
 
     def observe(self, obj: Managed[ServingEndpointSpec]) -> Observation:
-        desired = desired_endpoint(obj.spec, obj.name, self._owner(obj), self._resolve_alias)
-        self._plan = _Plan(desired, status=obj.status)
+        abort = _abort_requested(obj.annotations)  # a bad value stops the pass before any call
+        target = desired_endpoint(obj.spec, obj.name, self._owner(obj), self._resolve_alias)
+        self._plan = _Plan(target, target=target, status=obj.status)
         try:
-            endpoint = self._w.serving_endpoints.get(desired.name)
+            endpoint = self._w.serving_endpoints.get(target.name)
         except NotFound:
-            return Observation(exists=False, name=desired.name,
-                               status={**facts.EMPTY_FACTS, "endpointName": desired.name},
-                               create_status={"lastAppliedConfig": applied.record(desired,
+            return Observation(exists=False, name=target.name,
+                               status={**facts.EMPTY_FACTS, "endpointName": target.name},
+                               create_status={"lastAppliedConfig": applied.record(target,
                                                                                  obj.generation)})
-        self._plan.endpoint = endpoint
+        rolling = rollout.plan(self._situation(obj, target, endpoint, abort))
+        desired = rolling.config
+        self._plan.desired, self._plan.rolling, self._plan.endpoint = desired, rolling, endpoint
         status = facts.endpoint_facts(endpoint, desired, self._host)
         observation = self._compare(desired, endpoint, status)
         observation.name = desired.name
         observation.marker, observation.owner = owner_marker(endpoint, self._owner(obj))
+        _report_rollout(observation, rolling, obj)
         return observation
+
+    def _situation(self, obj: Managed[ServingEndpointSpec], target: DesiredEndpoint,
+                   endpoint: ServingEndpointDetailed, abort: bool) -> rollout.Situation:
+        spec = obj.spec
+        observing = spec.management_policy == ManagementPolicy.OBSERVE_ONLY
+        promote = obj.annotations.get(PROMOTE_REQUESTED_ANNOTATION)
+        return rollout.Situation(
+            rollout=None if observing else spec.rollout, state=obj.status.get("rollout"),
+            target=target, endpoint=endpoint, status=obj.status,
+            abort=abort, now=time.time(),
+            promote=bool(promote) and promote != obj.status.get("promoteRequestHandled"),
+            read_metrics=lambda: endpoint_metrics.parse(self._exported_metrics(target.name)))
+
+    def _exported_metrics(self, name: str) -> str:
+        return self._w.serving_endpoints.export_metrics(name).contents.read().decode()
 
     def locate(self, obj: Managed[ServingEndpointSpec]) -> Observation:
         name = obj.spec.endpoint_name(obj.name)
@@ -197,9 +228,11 @@ class ServingEndpointClient:
             served_entities=[e.as_input() for e in desired.entities],
             traffic_config=desired.traffic_config(),
             auto_capture_config=desired.auto_capture_input())
-        result.events.extend(_alias_moves(obj, desired))
-        result.events.append(Event(reasons.UPDATED, "updating config: "
-                                   + "; ".join(plan.config_changes)))
+        rolling = plan.rolling or rollout.Plan(desired)
+        if rolling.new_target:
+            result.events.extend(_alias_moves(obj, plan.target or desired))
+        result.events.extend(rolling.write_events or [
+            Event(reasons.UPDATED, "updating config: " + "; ".join(plan.config_changes))])
         result.status["lastAppliedConfig"] = applied.record(desired, obj.generation)
         result.status["failedConfigHash"] = None
 
@@ -288,6 +321,33 @@ class ServingEndpointClient:
 
     def _owner(self, obj: Managed) -> str:
         return f"{self._owner_prefix}{obj.namespace}/{obj.name}"
+
+
+def _report_rollout(observation: Observation, rolling: rollout.Plan, obj: Managed) -> None:
+    """The rollout's status, events and condition, where the config comparison leaves room."""
+    observation.status["rollout"] = rolling.state
+    promote = obj.annotations.get(PROMOTE_REQUESTED_ANNOTATION)
+    if promote and rolling.promote_spent:
+        observation.status["promoteRequestHandled"] = promote
+    observation.events.extend(rolling.events)
+    observation.requeue_after = rolling.requeue_after
+    if observation.diff or observation.busy is not None:
+        return
+    if rolling.failed:
+        observation.failed, observation.ready = rolling.failed, False
+    elif rolling.progress:
+        observation.progress, observation.ready = rolling.progress, False
+
+
+def _abort_requested(annotations: Mapping[str, str]) -> bool:
+    value = annotations.get(ROLLOUT_ABORT_ANNOTATION)
+    if value is None or value.strip().lower() == "false":
+        return False
+    if value.strip().lower() == "true":
+        return True
+    raise SpecError(reasons.INVALID_SPEC, f"metadata.annotations[{ROLLOUT_ABORT_ANNOTATION}] is "
+                                          f"{value!r}; it takes \"true\" or \"false\" (nothing "
+                                          "is done until it is fixed)")
 
 
 def owner_marker(endpoint: ServingEndpointDetailed, owner: str) -> tuple[Marker, str | None]:

@@ -163,6 +163,20 @@ class Workspace:
         return self.calls(since)["counts"].get(method_path, 0)
 
 
+class RestartableOperator:
+    """An operator of a test module's own, on the namespaces ``<prefix>*``: start, SIGKILL,
+    start again on the same log."""
+
+    def __init__(self, kubeconfig: str, host: str, token: str, log, settings: dict,
+                 prefix: str, extra_env=None):
+        self.process = OperatorProcess(kubeconfig, host, token, log, settings=settings,
+                                       extra_env=extra_env, namespaces=[f"{prefix}*"])
+
+    def kill_and_restart(self) -> None:
+        self.process.kill()
+        self.process.start()
+
+
 @pytest.fixture(scope="session")
 def workspace() -> Iterator[Workspace]:
     host, token = os.environ.get(REAL_HOST_VARIABLE), os.environ.get(REAL_TOKEN_VARIABLE)

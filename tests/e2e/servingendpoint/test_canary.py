@@ -20,10 +20,9 @@ from databricks.sdk.config import Config
 
 from lakeserve.api.rollout import PROMOTE_REQUESTED_ANNOTATION, ROLLOUT_ABORT_ANNOTATION
 from lakeserve.emulator.settings import FIDELITY_CHOICES
-from lakeserve.operator_process import OperatorProcess
 from lakeserve.reconcile import reasons
 from lakeserve.resources.servingendpoint import rollout
-from tests.e2e.conftest import OPERATOR_SETTINGS, Cluster
+from tests.e2e.conftest import OPERATOR_SETTINGS, Cluster, RestartableOperator
 from tests.integration.churn_model import churn_features, log_churn_model
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -37,21 +36,12 @@ STEPS = [{"trafficPercentage": 20, "pause": "2s"}, {"trafficPercentage": 50, "pa
 WINDOW_SECONDS = 3.0
 
 
-class RestartableOperator:
-    def __init__(self, kubeconfig, workspace, log):
-        self.process = OperatorProcess(kubeconfig, workspace.host, workspace.token, log,
-                                       settings=OPERATOR_SETTINGS, namespaces=[f"{PREFIX}*"])
-
-    def kill_and_restart(self) -> None:
-        self.process.kill()
-        self.process.start()
-
-
 @pytest.fixture(scope="module")
 def canary_operator(kubeconfig, workspace, crds, tmp_path_factory):
     workspace.require_emulator()
     log = tmp_path_factory.mktemp("canary-operator") / "operator.log"
-    operator = RestartableOperator(kubeconfig, workspace, log)
+    operator = RestartableOperator(kubeconfig, workspace.host, workspace.token, log,
+                                   OPERATOR_SETTINGS, PREFIX)
     operator.process.start()
     try:
         yield operator

@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--dir", default=None, help="working directory (a temp dir otherwise)")
     demo.add_argument("--canary", action="store_true",
                       help="finally move @champion to the challenger under a canary rollout "
-                           "and show its steps (about half a minute more)")
+                           "and show its steps (under a minute more)")
     demo.set_defaults(func=_cmd_demo)
     return parser
 

@@ -4,7 +4,7 @@ version under a canary rollout, with traffic flowing, and each step of the rollo
 The A/B endpoint gets ``spec.rollout``; then the alias moves in the registry (no manifest
 change). The operator serves the new version beside the old one as ``champion-canary``, raises
 its share step by step, checks its error rate and latency in the endpoint metrics export, and
-promotes it. Short pauses and intervals keep the step to about half a minute.
+promotes it. Short pauses and intervals keep the step to well under a minute.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lakeserve.demo.environment import Environment
+from lakeserve.demo.environment import OPERATOR_SETTINGS, Environment
 from lakeserve.demo.scenario import AB_ENDPOINT, MODEL
 from lakeserve.demo.training import Registered
 
@@ -53,7 +53,8 @@ def run_canary(env: Environment, say: Callable[[str], None], models: list[Regist
     with _Traffic(env, rows, result.answered):
         env.workspace.registered_models.set_alias(MODEL, "champion", challenger.version)
         say(f"@champion moved from version {champion.version} to {challenger.version} "
-            "(the challenger's); traffic keeps flowing")
+            "(the challenger's) while traffic flows; the operator sees it at its next look "
+            f"(every {OPERATOR_SETTINGS['drift_interval']}s here)")
         body = _follow(env, say, result.stages, timeout)
     result.served = {e["name"]: e.get("entityVersion")
                      for e in body["status"].get("servedEntities") or []}

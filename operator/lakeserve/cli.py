@@ -53,7 +53,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_emulator(args: argparse.Namespace) -> int:
     from lakeserve.emulator.server import serve
 
-    return serve(host=args.host, port=args.port, token=args.token, data_dir=args.data_dir)
+    return serve(host=args.host, port=args.port, token=args.token, data_dir=args.data_dir,
+                 workspace_id=args.workspace_id)
 
 
 def _cmd_dev_cluster(args: argparse.Namespace) -> int:
@@ -98,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="keep the whole workspace here across restarts: registry, Delta "
                                "tables, endpoints, synced tables, functions, statements, "
                                "settings (a temp dir, forgotten on exit, otherwise)")
+    emulator.add_argument("--workspace-id", default=None,
+                          help="the workspace id it reports (tells several local workspaces "
+                               "apart; a fixed id by default)")
     emulator.set_defaults(func=_cmd_emulator)
 
     cluster = commands.add_parser("dev-cluster",

@@ -38,15 +38,17 @@ class EmulatorProcess:
     def __init__(self, *, data_dir: str | Path | None = None, token: str | None = None,
                  client_id: str | None = None, client_secret: str | None = None,
                  settings: dict[str, Any] | None = None, startup_timeout: float = 60.0,
-                 python: str = sys.executable):
+                 python: str = sys.executable, workspace_id: str | None = None):
         """``data_dir`` None: a temp dir, removed on stop. ``settings`` go to
-        ``PUT /_emulator/settings`` once the emulator answers."""
+        ``PUT /_emulator/settings`` once the emulator answers. ``workspace_id`` tells several
+        local workspaces apart."""
         self._own_data_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="lakeserve-emulator-"))
         self.token = token or secrets.token_urlsafe(24)
         self.client_id = client_id
         self.client_secret = client_secret
         self.settings = settings or {}
+        self.workspace_id = workspace_id
         self.startup_timeout = startup_timeout
         self.python = python
         self.port = 0
@@ -141,6 +143,8 @@ class EmulatorProcess:
         command = [self.python, "-m", "lakeserve", "emulator", "--host", "127.0.0.1",
                    "--port", str(self.port), "--token", self.token,
                    "--data-dir", str(self.data_dir)]
+        if self.workspace_id:
+            command += ["--workspace-id", self.workspace_id]
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in _terminate)
         self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, env=env)

@@ -83,23 +83,24 @@ class TokenAuthority:
             self._issued[_digest(access_token)] = (client_id, self._clock.now() + lifetime)
         return IssuedToken(access_token, int(lifetime), client_id)
 
-    def add_token(self, token: str) -> None:
-        """Accept one more personal access token, acting as the workspace user."""
+    def add_token(self, token: str, user_name: str | None = None) -> None:
+        """Accept one more personal access token, acting as ``user_name`` (default: the
+        workspace user)."""
         with self._lock:
-            self._issued[_digest(token)] = (_PAT_PRINCIPAL, _NEVER)
+            self._issued[_digest(token)] = (user_name or _PAT_PRINCIPAL, _NEVER)
 
     def revoke_token(self, token: str) -> bool:
         """Stop accepting an added personal access token; False when it was not one."""
         with self._lock:
             entry = self._issued.get(_digest(token))
-            if entry is None or entry[0] != _PAT_PRINCIPAL:
+            if entry is None or entry[1] != _NEVER:
                 return False
             del self._issued[_digest(token)]
             return True
 
     def forget_added_tokens(self) -> None:
         with self._lock:
-            self._issued = {d: e for d, e in self._issued.items() if e[0] != _PAT_PRINCIPAL}
+            self._issued = {d: e for d, e in self._issued.items() if e[1] != _NEVER}
 
     def _oauth_principal(self, credential: str) -> str | None:
         with self._lock:

@@ -3,8 +3,8 @@
 ``GET /api/2.0/preview/scim/v2/Me`` is what ``w.current_user.me()`` and ``w.get_workspace_id()``
 call: the caller as a SCIM user (a service principal's ``userName`` is its application id, i.e.
 the OAuth client id) with the workspace id in the ``X-Databricks-Org-Id`` header.
-``/_emulator/tokens`` adds and revokes personal access tokens, so a credential can be rotated
-under a running operator.
+``/_emulator/tokens`` adds (``{"token", "user_name"?}``) and revokes (``/revoke``) personal
+access tokens, so a credential can be rotated under a running operator.
 """
 
 from __future__ import annotations
@@ -36,7 +36,11 @@ def build_router(ctx: EmulatorContext) -> APIRouter:
 
     @router.post(TOKENS_PATH)
     async def add_token(request: Request) -> Response:
-        ctx.auth.add_token(_token(await read_json_object(request)))
+        body = await read_json_object(request)
+        user_name = body.get("user_name")
+        if user_name is not None and (not isinstance(user_name, str) or not user_name):
+            raise invalid("user_name must be a non-empty string")
+        ctx.auth.add_token(_token(body), user_name)
         return json_response({"added": True})
 
     @router.post(TOKENS_PATH + "/revoke")

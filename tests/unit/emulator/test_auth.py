@@ -71,3 +71,9 @@ def test_added_tokens_never_expire_are_kept_as_digests_and_go_on_reset(ctx, cloc
     ctx.auth.forget_added_tokens()
     with pytest.raises(ApiError):
         ctx.auth.principal("Bearer rotated-token-2")
+
+
+def test_an_added_token_may_act_as_another_user(ctx):
+    ctx.auth.add_token("rotated-token-3", "rotation@example.com")
+    assert ctx.auth.principal("Bearer rotated-token-3") == "rotation@example.com"
+    assert ctx.auth.revoke_token("rotated-token-3")

@@ -211,7 +211,7 @@ def test_invalid_spec_stalls_and_names_the_field():
 
 @pytest.mark.produces(reasons.WAITING_FOR_DEPENDENCIES)
 def test_waits_for_dependencies_and_names_them():
-    from lakeserve.api import KINDS  # the dependency kinds must be registered with the engine
+    from lakeserve.api import MANAGED_KINDS as KINDS  # the dependency kinds must be registered with the engine
     refs = lambda spec: [type("R", (), {"kind": "FeatureFunction", "name": "fn"})(),  # noqa: E731
                          type("R", (), {"kind": "OnlineTable", "name": "gone"})()]
     client = ScriptedClient([])

@@ -51,8 +51,9 @@ class FailureHandling:
         if isinstance(cause, RateLimited):
             if self.metrics:
                 self.metrics.rate_limited()
+            # At the drift interval at the latest: a workspace's write limit can be raised.
             return Decision(Verdict.reconciling(reasons.RATE_LIMITED, str(cause)),
-                             requeue_after=cause.seconds + 1.0)
+                             requeue_after=min(cause.seconds + 1.0, settings.drift_interval))
         if isinstance(cause, SpecError):
             verdict = Verdict.stalled(cause.reason, redact(cause.message))
             if during_write:

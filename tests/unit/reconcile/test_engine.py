@@ -280,3 +280,10 @@ def test_sdk_timeout_keeps_its_cause_across_the_thread_pool():
 def spec_with(**fields):
     return {"config": {"servedEntities": [
         {"entityName": "main.default.model", "entityVersion": "1"}]}, **fields}
+
+
+def test_a_long_wait_for_the_limiter_is_looked_at_again_by_the_drift_interval():
+    # A Workspace's writeLimit may be raised meanwhile: the write need not wait an hour.
+    client = ScriptedClient([missing()], write_error=RateLimited(3600))
+    outcome, _ = run(client, body())
+    assert outcome.requeue_after == SETTINGS.drift_interval

@@ -234,7 +234,7 @@ def test_deletion_after_the_secret_went_uses_the_last_client_built():
      {"owned": {"name": "x"}, "workspace": {"kind": "ClusterWorkspace", "name": "shared"}},
      ("ClusterWorkspace", None, "shared")),
     ({"workspaceRef": {"name": "dev"}}, {"workspace": {"kind": "Workspace", "name": "dev"}},
-     None),
+     ("Workspace", "ns", "dev")),
     ({"workspaceRef": {"name": "dev", "namespace": "other"}},
      {"owned": {"name": "x"}, "workspace": {"kind": "Workspace", "name": "dev"}},
      ("Workspace", "ns", "dev")),
@@ -243,7 +243,8 @@ def test_deletion_after_the_secret_went_uses_the_last_client_built():
     ({"workspaceRef": {"name": "dev"}, "deletionPolicy": "Orphan"},
      {"owned": {"name": "x"}, "workspace": {"kind": "Workspace", "name": "dev"}}, None),
     ({}, {"owned": {"name": "x"}}, None),
-], ids=["created-through-a-workspace", "created-through-a-cluster-workspace", "created-nothing",
+], ids=["created-through-a-workspace", "created-through-a-cluster-workspace",
+        "reconciled-there-marker-owned-or-not",
         "another-namespace-counts-as-its-own", "never-admitted", "orphans-its-object",
         "default-workspace"])
 def test_which_workspace_object_an_object_needs_for_its_own_deletion(spec_, status, expected):

@@ -174,9 +174,13 @@ def _verdict_of(source: WorkspaceSource, exc: Exception) -> Verdict:
         return Verdict.stalled(reasons.PERMISSION_DENIED, (
             f"Databricks: {failure.message}. The identity of {where} may not use this "
             "workspace: grant it access"))
+    if _network(exc):
+        return Verdict.stalled(reasons.UNREACHABLE, (
+            f"{source.host} did not answer as a Databricks workspace (cannot connect: "
+            f"{failure.message}): check spec.host and the network path to it"))
     if failure.kind is FailureKind.THROTTLED:
         return Verdict.reconciling(reasons.THROTTLED, failure.message)
-    if failure.kind is FailureKind.TRANSIENT and not _network(exc):
+    if failure.kind is FailureKind.TRANSIENT:
         return Verdict.reconciling(reasons.TRANSIENT_ERROR, failure.message)
     return Verdict.stalled(reasons.UNREACHABLE, (
         f"{source.host} did not answer as a Databricks workspace ({failure.message}): check "
@@ -184,10 +188,14 @@ def _verdict_of(source: WorkspaceSource, exc: Exception) -> Verdict:
 
 
 def _network(exc: BaseException | None) -> bool:
-    while exc is not None:
+    """Whether a connection failure is behind ``exc``: its cause, or the error the SDK was
+    retrying when it gave up or deferred the retry (``__context__``)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
         if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
             return True
-        exc = exc.__cause__
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
     return False
 
 

@@ -9,6 +9,7 @@ import pytest
 import requests
 from databricks.sdk.errors import PermissionDenied, TemporarilyUnavailable, Unauthenticated
 
+from lakeserve.databricks.errors import RetryDeferred
 from lakeserve.databricks.limiter import HostLimiters
 from lakeserve.databricks.tenants import WorkspaceClients
 from lakeserve.reconcile import reasons
@@ -67,6 +68,17 @@ class Check:
         return asyncio.run(self.checker.reconcile(obj["kind"], obj))
 
 
+def _deferred_connection_retry() -> Exception:
+    """What the SDK raises when its clock refuses a long sleep between connection retries."""
+    try:
+        try:
+            raise requests.ConnectionError("Connection refused")
+        except requests.ConnectionError:
+            raise RetryDeferred(2.5)  # noqa: B904 - the SDK's retry loop sets __context__ so
+    except RetryDeferred as deferred:
+        return deferred
+
+
 ME = {"userName": "sp-application-id", "displayName": "deployer",
       "X-Databricks-Org-Id": "2222222222222222"}
 
@@ -106,6 +118,8 @@ CASES = [
     ("a host nobody answers on", {"DATABRICKS_TOKEN": TOKEN},
      requests.ConnectionError("Connection refused"), Phase.STALLED, reasons.UNREACHABLE,
      "https://a.example did not answer as a Databricks workspace"),
+    ("a host whose connection retries the SDK defers", {"DATABRICKS_TOKEN": TOKEN},
+     _deferred_connection_retry(), Phase.STALLED, reasons.UNREACHABLE, "cannot connect"),
     ("a workspace that is briefly unavailable", {"DATABRICKS_TOKEN": TOKEN},
      TemporarilyUnavailable("try later"), Phase.RECONCILING, reasons.TRANSIENT_ERROR,
      "try later"),

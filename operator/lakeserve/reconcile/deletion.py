@@ -61,6 +61,11 @@ class Deletion:
                     + ": it is left untouched in Databricks"), warning=True))
             state = await self._call(client.delete, obj)
         except WorkspaceUnavailable as exc:
+            if not obj.status.get("workspace") and not obj.status.get("owned"):
+                # Never reconciled in any workspace: nothing of it exists in Databricks.
+                return self._finished(current, Event(reasons.NOT_OWNED, (
+                    f"this {kind} was never reconciled in a workspace ({exc.verdict.reason}): "
+                    "nothing to delete")))
             return await self._deletion_blocked(current, exc.verdict.reason, exc.verdict.message)
         except (CredentialsError, WorkspaceUnreachable) as exc:
             return await self._deletion_blocked(current, exc.reason, exc.message)

@@ -249,3 +249,24 @@ def test_deletion_after_the_secret_went_uses_the_last_client_built():
         "default-workspace"])
 def test_which_workspace_object_an_object_needs_for_its_own_deletion(spec_, status, expected):
     assert user_key("ns", spec_, status) == expected
+
+
+def test_an_object_never_admitted_is_deleted_without_a_call():
+    client = ScriptedClient([])
+    tenancy = Tenancy(client)
+    tenancy.add(workspace_body("ClusterWorkspace", "shared",
+                               selector={"matchLabels": {"tenant": "b"}}))
+    assert tenancy.finalize(referring({"kind": "ClusterWorkspace", "name": "shared"})) is None
+    assert client.writes == [] and tenancy.kube.secret_reads == []
+    assert tenancy.events.reasons() == [reasons.NOT_OWNED]
+
+
+def test_an_object_admitted_once_waits_to_be_deleted_until_admitted_again():
+    tenancy = Tenancy(ScriptedClient([]))
+    tenancy.add(workspace_body("ClusterWorkspace", "shared",
+                               selector={"matchLabels": {"tenant": "b"}}))
+    the_body = referring({"kind": "ClusterWorkspace", "name": "shared"})
+    the_body["status"] = {"workspace": {"kind": "ClusterWorkspace", "name": "shared",
+                                        "host": HOST_A}}
+    assert tenancy.finalize(the_body) is not None, "blocked, not finished"
+    assert reasons.WORKSPACE_NOT_ALLOWED in [e.reason for e in tenancy.events.warnings()]

@@ -14,6 +14,10 @@ FIELDS = [
     ("onlinetable.status.syncedRowCount", "Rows copied"),
     ("featurefunction.spec.body", "The Python body"),
     ("featurefunction.spec.warehouseId", "CREATE OR REPLACE FUNCTION"),
+    ("workspace.spec.credentialsSecretRef", "keys of exactly one auth method"),
+    ("clusterworkspace.spec.allowedNamespaces", "{} admits every namespace"),
+    ("workspace.status.identity", "application id"),
+    ("servingendpoint.spec.workspaceRef.namespace", "Only this object's own namespace"),
 ]
 
 

@@ -103,7 +103,7 @@ class Engine(FailureHandling, Deletion):
             current.obj = self._managed(current.registration, current.body)
             current.policy = policy_of(current.obj)
         except ValidationError as exc:
-            return Decision(Verdict.stalled(reasons.INVALID_SPEC, _validation_message(exc)),
+            return Decision(Verdict.stalled(reasons.INVALID_SPEC, validation_message(exc)),
                              requeue_after=pacing.settled(settings))
         except InvalidAnnotation as exc:
             return Decision(Verdict.stalled(reasons.INVALID_SPEC, str(exc)),
@@ -325,7 +325,8 @@ def _was_ready(obj: Managed) -> bool:
     return bool(ready and ready.get("status") == "True")
 
 
-def _validation_message(exc: ValidationError) -> str:
+def validation_message(exc: ValidationError) -> str:
+    """The first few problems of a spec that does not parse, as spec.<path>: <problem>."""
     problems = []
     for error in exc.errors()[:5]:
         where = ".".join(str(part) for part in error.get("loc", ()))

@@ -28,7 +28,7 @@ from lakeserve.databricks.workspace import CREDENTIALS_NOT_FOUND, CredentialsErr
 from lakeserve.reconcile import reasons
 from lakeserve.reconcile.blocking import run_blocking
 from lakeserve.reconcile.conditions import Phase, Verdict
-from lakeserve.reconcile.engine import MetricsPort, PassOutcome, _validation_message
+from lakeserve.reconcile.engine import MetricsPort, PassOutcome, validation_message
 from lakeserve.reconcile.passes import Memory
 from lakeserve.reconcile.policy import ENGINE_ANNOTATIONS
 from lakeserve.reconcile.publish import EventPort, KubePort, Publisher, Report
@@ -123,7 +123,7 @@ class WorkspaceChecker:
             return source_of(kind, body, self.resolver.operator_namespace)
         except ValidationError as exc:
             raise Problem(Verdict.stalled(reasons.INVALID_SPEC,
-                                          _validation_message(exc))) from None
+                                          validation_message(exc))) from None
 
     async def _connect(self, source: WorkspaceSource):
         try:

@@ -277,11 +277,14 @@ class WorkspaceResolver:
 
 
 def _require_ready(source: WorkspaceSource, body: Mapping[str, Any]) -> None:
+    """Ready, as last checked: a spec change still being checked (a new write limit, say) does
+    not make its objects wait; its host cannot change, and the objects read the Secret
+    themselves."""
     if (body.get("metadata") or {}).get("deletionTimestamp"):
         raise waiting(f"{source.identity} is being deleted")
-    if conditions.is_ready(body):
-        return
     ready = conditions.condition(body.get("status"), conditions.READY) or {}
+    if ready.get("status") == "True":
+        return
     why = ready.get("reason") or "not checked yet"
     detail = f": {ready['message']}" if ready.get("message") else ""
     raise waiting(f"{source.identity} is not Ready ({why}{detail})")

@@ -270,3 +270,11 @@ def test_an_object_admitted_once_waits_to_be_deleted_until_admitted_again():
                                         "host": HOST_A}}
     assert tenancy.finalize(the_body) is not None, "blocked, not finished"
     assert reasons.WORKSPACE_NOT_ALLOWED in [e.reason for e in tenancy.events.warnings()]
+
+
+def test_a_workspace_whose_new_spec_is_still_being_checked_serves_on():
+    tenancy = Tenancy(ScriptedClient([existing(ready=True)]))
+    changed = workspace_body(status=READY)
+    changed["metadata"]["generation"] = 2  # e.g. a new writeLimit, not checked yet
+    tenancy.add(changed)
+    assert tenancy.run(referring({"name": "dev"})).verdict.phase is Phase.READY

@@ -54,7 +54,7 @@ def _cmd_emulator(args: argparse.Namespace) -> int:
     from lakeserve.emulator.server import serve
 
     return serve(host=args.host, port=args.port, token=args.token, data_dir=args.data_dir,
-                 workspace_id=args.workspace_id)
+                 workspace_id=args.workspace_id, control=not args.no_control)
 
 
 def _cmd_dev_cluster(args: argparse.Namespace) -> int:
@@ -102,13 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--workspace-id", default=None,
                           help="the workspace id it reports (tells several local workspaces "
                                "apart; a fixed id by default)")
+    emulator.add_argument("--no-control", action="store_true",
+                          help="turn off the test knobs under /_emulator/ (they answer 404), so "
+                               "only Databricks' own APIs and clients can set the workspace up")
     emulator.set_defaults(func=_cmd_emulator)
 
     cluster = commands.add_parser("dev-cluster",
                                   help="a local kube-apiserver + etcd built from Go modules")
     cluster_commands = cluster.add_subparsers(dest="cluster_command", required=True)
     for name, text in (("up", "build (cached) and start the control plane"),
-                       ("down", "stop it"), ("status", "tell whether it runs")):
+                       ("down", "stop it"), ("status", "tell whether it runs"),
+                       ("restart", "restart kube-apiserver on the same port (a fault drill)")):
         sub = cluster_commands.add_parser(name, help=text)
         sub.add_argument("--dir", required=True, help="state directory; DIR/kubeconfig is written")
     cluster_commands.add_parser("build", help="only build (or find cached) binaries")

@@ -73,6 +73,7 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
         prefix=GROUP, key="last-handled-configuration")
     settings.posting.reporting_component = "lakeserve"
+    settings.peering.lifetime = config.peering_lifetime
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     load_client_config()

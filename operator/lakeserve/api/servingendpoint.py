@@ -42,10 +42,12 @@ SERVED_ENTITY_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,63}$"
 
 # The name a served entity gets when the manifest gives none. It is what routes refer to, so it
 # must not change when an alias moves: it uses the alias, not the version it resolves to.
+# A feature spec (served with neither) gets the last part of its name alone.
 EFFECTIVE_ENTITY_NAME_CEL = (
     "(has({e}.name) ? {e}.name : "
-    "({e}.entityName.split('.')[{e}.entityName.split('.').size() - 1] + '-' + "
-    "(has({e}.entityAlias) ? {e}.entityAlias : (has({e}.entityVersion) ? {e}.entityVersion : ''))))"
+    "({e}.entityName.split('.')[{e}.entityName.split('.').size() - 1] + "
+    "(has({e}.entityAlias) ? '-' + {e}.entityAlias : "
+    "(has({e}.entityVersion) ? '-' + {e}.entityVersion : ''))))"
 )
 
 
@@ -70,9 +72,12 @@ class ServedEntity(CamelModel):
 
     model_config = CamelModel.model_config | {
         "json_schema_extra": validations(
-            cel("has(self.entityVersion) != has(self.entityAlias)",
+            cel("!(has(self.entityVersion) && has(self.entityAlias)) && (has(self.entityVersion) "
+                "|| has(self.entityAlias) || self.entityName.matches('" + UC_THREE_LEVEL_PATTERN
+                + "'))",
                 "give exactly one of entityVersion (a literal version such as \"3\") or entityAlias "
-                "(a Unity Catalog alias such as \"champion\")", reason="FieldValueInvalid"),
+                "(a Unity Catalog alias such as \"champion\"); only a feature spec "
+                "(catalog.schema.spec) is served with neither", reason="FieldValueInvalid"),
             cel("!has(self.workloadSize) || "
                 "(!has(self.minProvisionedConcurrency) && !has(self.maxProvisionedConcurrency))",
                 "workloadSize cannot be combined with minProvisionedConcurrency/"
@@ -97,11 +102,14 @@ class ServedEntity(CamelModel):
         default=None, max_length=63, pattern=SERVED_ENTITY_NAME_PATTERN,
         description="Name of the served entity, unique in the endpoint; routes refer to it. "
                     "Defaults to <last part of entityName>-<entityAlias or entityVersion>, "
-                    "e.g. churn_model-champion, so it stays the same when an alias moves.")
+                    "e.g. churn_model-champion, so it stays the same when an alias moves; a "
+                    "feature spec's is the last part of its name.")
     entity_name: str = Field(
         max_length=255, min_length=1,
-        description="The model to serve: a Unity Catalog model (catalog.schema.model) or a "
-                    "workspace registry model name.")
+        description="What to serve: a Unity Catalog model (catalog.schema.model) or a "
+                    "workspace registry model name, with entityVersion or entityAlias; or a "
+                    "feature spec (catalog.schema.spec, e.g. a FeatureSpec's name) with neither, "
+                    "which makes a feature serving endpoint.")
     entity_version: str | None = Field(
         default=None, max_length=32, pattern=r"^[0-9]+$",
         description="Literal model version to serve, e.g. \"3\". Exclusive with entityAlias.")
@@ -136,8 +144,13 @@ class ServedEntity(CamelModel):
         """The served-entity name sent to Databricks (mirrors EFFECTIVE_ENTITY_NAME_CEL)."""
         if self.name:
             return self.name
-        suffix = self.entity_alias if self.entity_alias is not None else (self.entity_version or "")
-        return f"{self.entity_name.split('.')[-1]}-{suffix}"
+        suffix = self.entity_alias if self.entity_alias is not None else self.entity_version
+        last = self.entity_name.split(".")[-1]
+        return f"{last}-{suffix}" if suffix else last
+
+    @property
+    def serves_feature_spec(self) -> bool:
+        return self.entity_version is None and self.entity_alias is None
 
 
 class Route(CamelModel):
@@ -371,8 +384,8 @@ class ServingEndpointSpec(CamelModel):
         default=UpdatePolicy.UPDATE, description=UPDATE_POLICY_DESCRIPTION)
     depends_on: list[ObjectReference] | None = Field(
         default=None, max_length=32,
-        description="FeatureFunction and OnlineTable objects in this namespace that must be Ready "
-                    "before the endpoint is created or updated.")
+        description="FeatureFunction, OnlineTable and FeatureSpec objects in this namespace that "
+                    "must be Ready before the endpoint is created or updated.")
 
     workspace_ref: WorkspaceReference | None = Field(
         default=None, description=WORKSPACE_REF_DESCRIPTION)
@@ -413,8 +426,9 @@ class AppliedEntity(CamelModel):
     """A served entity as last sent to Databricks."""
 
     name: str = Field(description="Served entity name.")
-    entity_name: str = Field(description="Model name.")
-    entity_version: str = Field(description="Model version sent.")
+    entity_name: str = Field(description="Model (or feature spec) name.")
+    entity_version: str | None = Field(
+        default=None, description="Model version sent; none for a feature spec.")
 
 
 class AppliedConfig(CamelModel):

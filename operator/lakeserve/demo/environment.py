@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import time
 from collections.abc import Callable
@@ -75,6 +76,19 @@ class Environment:
                                         self.workdir / "operator.log",
                                         settings=OPERATOR_SETTINGS).start()
         self._stack.callback(self.operator.stop)
+
+    def handoff(self) -> list[str]:
+        """Shell lines to keep working with what is left running: the workspace (its local,
+        throwaway token included), the cluster, and how to stop everything."""
+        assert self.emulator is not None and self.operator is not None and self.cluster
+        return [
+            f"export KUBECONFIG={shlex.quote(self.kubeconfig)}",
+            f"export DATABRICKS_HOST={shlex.quote(self.emulator.host)} "
+            f"DATABRICKS_TOKEN={shlex.quote(self.emulator.token)}",
+            f"kubectl get lakeserve -n {self.namespace}",
+            f"# stop: kill {self.operator.pid} {self.emulator.pid}; lakeserve dev-cluster down "
+            f"--dir {shlex.quote(str(self.cluster.directory))}",
+        ]
 
     # ---- kubectl -------------------------------------------------------------------------
 

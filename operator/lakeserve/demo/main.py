@@ -13,9 +13,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lakeserve.demo.environment import Environment
-from lakeserve.demo.scenario import AB_ENDPOINT, ONLINE_ENDPOINT, DemoResult, Scenario
+from lakeserve.demo.scenario import (
+    AB_ENDPOINT,
+    FEATURE_ENDPOINT,
+    ONLINE_ENDPOINT,
+    DemoResult,
+    Scenario,
+)
 
-STEPS = 6
+STEPS = 7
+FEATURE_COLUMNS = ["tenure", "MonthlyCharges", "TotalCharges", "m_charges_avrg"]
 
 
 class Printer:
@@ -50,7 +57,8 @@ def run(workdir: Path, printer: Printer, keep: bool = False,
         printer.say(f"kube-apiserver + etcd: KUBECONFIG={env.kubeconfig}")
         printer.say(f"workspace: {env.emulator.host}   operator log: {env.operator.log_path}")
         scenario = Scenario(env, printer.say)
-        printer.step(2, "Data and models (Delta tables, MLflow registry)")
+        printer.step(2, "Data and models (Delta tables; MLflow to databricks and "
+                        "databricks-uc, as in the notebook)")
         scenario.seed_tables()
         scenario.create_database_instance()
         models = scenario.train()
@@ -72,12 +80,20 @@ def run(workdir: Path, printer: Printer, keep: bool = False,
         printer.step(6, "Inference table")
         printer.say(f"{name}: {rows} rows (one per request to {AB_ENDPOINT})")
         printer.say(f"Delta table at {path}")
-        result = DemoResult(models, ab, online, name, rows, path)
+        printer.step(7, f"Appendix: Feature Serving on {FEATURE_ENDPOINT}, features by "
+                        "customerID (no model)")
+        features = scenario.query_features(scenario.customer_ids(5) + ["0000-NEW"])
+        printer.say(f"{len(features.columns)} features per customer; an unknown customer gets "
+                    "nulls, not an error")
+        printer.table(features[[c for c in FEATURE_COLUMNS if c in features]].reset_index())
+        result = DemoResult(models, ab, online, features, name, rows, path)
         if inspect:
             inspect(env, scenario)
         if keep:
-            printer.line(f"\nLeft running (--keep). kubectl: export KUBECONFIG={env.kubeconfig};"
-                         f" stop with: lakeserve dev-cluster down --dir {workdir / 'cluster'}")
+            printer.line("\nLeft running (--keep). To keep working with it (the token is the "
+                         "local workspace's own, throwaway):")
+            for line in env.handoff():
+                printer.line(f"  {line}")
         else:
             printer.line("\nCleaning up: deleting the objects (the operator removes them from "
                          "the workspace), stopping everything")

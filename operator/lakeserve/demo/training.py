@@ -1,4 +1,7 @@
-"""Training and registering the notebook's models with MLflow, into the local workspace's registry.
+"""Training and registering the notebook's models with MLflow, exactly as a Databricks notebook
+does: tracking URI ``databricks``, registry URI ``databricks-uc``, credentials from
+``DATABRICKS_HOST``/``DATABRICKS_TOKEN`` (here: the local workspace's), models logged with a
+signature (Unity Catalog requires one) and registered under their three-level names.
 
 Champion and challenger are DecisionTreeClassifiers on the offline features (Part 1). The online
 model (Part 2) is trained on features looked up from the feature table plus the on-demand
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
@@ -18,14 +22,14 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
-from mlflow.models import infer_signature
+from mlflow.models import ModelSignature, infer_signature
 from mlflow.tracking import MlflowClient
 from sklearn.tree import DecisionTreeClassifier
 
 from lakeserve.demo.data import LABEL, PRIMARY_KEY, ChurnData, training_frame
 from lakeserve.emulator import featurespec
 
-EXPERIMENT = "lakeserve-demo"
+EXPERIMENT = "/Shared/lakeserve-demo"  # Databricks names experiments by workspace path
 # MLflow stores sklearn models with skops, which loads only types it is told to trust.
 TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
 
@@ -38,27 +42,28 @@ class Registered:
 
 
 class Trainer:
-    """Logs and registers models in the MLflow registry the local workspace serves from."""
+    """Logs and registers models in a Databricks workspace (the local one in the demo)."""
 
-    def __init__(self, registry_uri: str, artifact_root: Path):
-        self.registry_uri = registry_uri
-        mlflow.set_tracking_uri(registry_uri)
-        mlflow.set_registry_uri(registry_uri)
-        if mlflow.get_experiment_by_name(EXPERIMENT) is None:
-            mlflow.create_experiment(EXPERIMENT, artifact_location=artifact_root.as_uri())
-        mlflow.set_experiment(EXPERIMENT)
-        self.client = MlflowClient(tracking_uri=registry_uri, registry_uri=registry_uri)
+    def __init__(self, host: str, token: str, experiment: str = EXPERIMENT):
+        self.host = host
+        self.token = token
+        self.experiment = experiment
+
+    def session(self) -> contextlib.AbstractContextManager[None]:
+        return databricks_session(self.host, self.token, self.experiment)
 
     def train_offline(self, data: ChurnData, model_name: str, alias: str,
                       random_state: int, max_depth: int | None = None) -> Registered:
         """Part 1: a tree on the offline features, like the notebook's fit_and_register_model."""
         X, y = training_frame(data)
         model = DecisionTreeClassifier(random_state=random_state, max_depth=max_depth).fit(X, y)
-        with mlflow.start_run(run_name=f"Train_DecisionTree_{random_state}"), _quiet():
-            info = mlflow.sklearn.log_model(model, name="ml_model", input_example=X.iloc[[0]],
-                                            registered_model_name=model_name,
-                                            skops_trusted_types=TRUSTED_TYPES)
-        return self._alias(model_name, info.registered_model_version, alias)
+        with _quiet(), self.session():
+            with mlflow.start_run(run_name=f"Train_DecisionTree_{random_state}"):
+                info = mlflow.sklearn.log_model(
+                    model, name="ml_model", signature=infer_signature(X, model.predict(X)),
+                    input_example=X.iloc[[0]], registered_model_name=model_name,
+                    skops_trusted_types=TRUSTED_TYPES)
+            return self._alias(model_name, info.registered_model_version, alias)
 
     def train_online(self, data: ChurnData, model_name: str, alias: str, feature_table: str,
                      function_name: str, function_body: str, function_params: list[str],
@@ -81,10 +86,11 @@ class Trainer:
 
     def log_with_feature_spec(self, python_model: mlflow.pyfunc.PythonModel, model_name: str,
                               alias: str, lookups: list[featurespec.Lookup],
-                              functions: list[featurespec.OnDemand]) -> Registered:
+                              functions: list[featurespec.OnDemand],
+                              signature: ModelSignature) -> Registered:
         """Any pyfunc model, served with feature lookups keyed by customerID."""
         def save(path: Path) -> None:
-            mlflow.pyfunc.save_model(path, python_model=python_model)
+            mlflow.pyfunc.save_model(path, python_model=python_model, signature=signature)
         return self._register_with_spec(save, model_name, alias, lookups, functions,
                                         f"{alias}_with_feature_spec")
 
@@ -92,15 +98,14 @@ class Trainer:
                             lookups: list[featurespec.Lookup],
                             functions: list[featurespec.OnDemand], run_name: str) -> Registered:
         """Save the model, add its feature spec, log it and register it (like fe.log_model)."""
-        with tempfile.TemporaryDirectory() as tmp, mlflow.start_run(run_name=run_name) as run:
-            path = Path(tmp) / "model"
-            save(path)
-            featurespec.write(path, [PRIMARY_KEY], lookups, functions, [PRIMARY_KEY])
-            mlflow.log_artifacts(str(path), artifact_path="model")
-            with _quiet():
-                version = mlflow.register_model(f"runs:/{run.info.run_id}/model",
-                                                model_name).version
-        return self._alias(model_name, version, alias)
+        with tempfile.TemporaryDirectory() as tmp, _quiet(), self.session():
+            with mlflow.start_run(run_name=run_name) as run:
+                path = Path(tmp) / "model"
+                save(path)
+                featurespec.write(path, [PRIMARY_KEY], lookups, functions, [PRIMARY_KEY])
+                mlflow.log_artifacts(str(path), artifact_path="model")
+            version = mlflow.register_model(f"runs:/{run.info.run_id}/model", model_name).version
+            return self._alias(model_name, version, alias)
 
     def _online_training_set(self, data: ChurnData, lookups: list[str],
                              compute: Callable[..., float],
@@ -112,14 +117,36 @@ class Trainer:
         return X, joined[LABEL]
 
     def _alias(self, model_name: str, version: int | str, alias: str) -> Registered:
-        self.client.set_registered_model_alias(model_name, alias, str(version))
+        MlflowClient().set_registered_model_alias(model_name, alias, str(version))
         return Registered(model_name, int(version), alias)
 
 
 @contextlib.contextmanager
+def databricks_session(host: str, token: str, experiment: str) -> Iterator[None]:
+    """MLflow as in a Databricks notebook, against ``host``; everything restored afterwards."""
+    names = ("DATABRICKS_HOST", "DATABRICKS_TOKEN")
+    saved = {name: os.environ.get(name) for name in names}
+    uris = mlflow.get_tracking_uri(), mlflow.get_registry_uri()
+    os.environ.update(DATABRICKS_HOST=host, DATABRICKS_TOKEN=token)
+    try:
+        mlflow.set_tracking_uri("databricks")
+        mlflow.set_registry_uri("databricks-uc")
+        mlflow.set_experiment(experiment)
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        mlflow.set_tracking_uri(uris[0])
+        mlflow.set_registry_uri(uris[1])
+
+
+@contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """MLflow prints registration progress to stderr; the caller reports it its own way."""
-    with contextlib.redirect_stderr(io.StringIO()):
+    """MLflow prints run links and registration progress; the caller reports its own way."""
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
         yield
 
 

@@ -13,13 +13,18 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from lakeserve.emulator import control, identity, oauth
+from lakeserve.emulator import control as control_knobs
+from lakeserve.emulator import identity, oauth
 from lakeserve.emulator.auth import ClientCredentials, TokenAuthority
 from lakeserve.emulator.calllog import CallLog
 from lakeserve.emulator.clock import Clock, SystemClock
 from lakeserve.emulator.context import EmulatorContext
 from lakeserve.emulator.errors import INTERNAL_ERROR, ApiError, invalid, no_such_api
 from lakeserve.emulator.features import add_feature_side
+from lakeserve.emulator.files.presigned import UrlSigner
+from lakeserve.emulator.files.presigned import build_router as presigned_routes
+from lakeserve.emulator.files.routes import build_router as file_routes
+from lakeserve.emulator.files.store import FileStore
 from lakeserve.emulator.gateway import Gateway
 from lakeserve.emulator.inference_tables.control import (
     build_control_router as inference_table_control,
@@ -33,12 +38,18 @@ from lakeserve.emulator.invocations.routes import build_router as invocation_rou
 from lakeserve.emulator.invocations.service import InvocationService
 from lakeserve.emulator.persistence import STATE_FILE, Persistence
 from lakeserve.emulator.registry.control import build_control_router as registry_control
+from lakeserve.emulator.registry.mlflow_routes import MlflowUcApi
+from lakeserve.emulator.registry.mlflow_routes import build_router as mlflow_uc_routes
+from lakeserve.emulator.registry.native_routes import build_router as native_uc_routes
+from lakeserve.emulator.registry.registration import MODELS_ROOT, Registration
 from lakeserve.emulator.registry.routes import build_router as registry_routes
 from lakeserve.emulator.registry.store import ModelRegistry
 from lakeserve.emulator.serving.control import build_control_router as serving_control
 from lakeserve.emulator.serving.routes import build_router as serving_routes
 from lakeserve.emulator.serving.service import ServingService
 from lakeserve.emulator.settings import EmulatorSettings
+from lakeserve.emulator.tracking.routes import build_router as tracking_routes
+from lakeserve.emulator.tracking.store import TRACKING_ROOT, Tracking
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +58,16 @@ def create_app(token: str, data_dir: str | Path | None = None, *,
                client_id: str | None = None, client_secret: str | None = None,
                settings: EmulatorSettings | dict[str, Any] | None = None,
                clock: Clock | None = None, persist: bool | None = None,
-               workspace_id: str | None = None) -> FastAPI:
+               control: bool = True, workspace_id: str | None = None) -> FastAPI:
     """The emulator as an ASGI app.
 
     ``token`` is the Bearer token clients must send; with ``client_id``/``client_secret`` OAuth
-    M2M is served too. ``data_dir`` holds the registry (``mlflow.db``) and the Delta tables; a
-    temp dir when None. With ``persist`` (default: when a ``data_dir`` is given) every other
-    area's state is kept in ``<data_dir>/workspace-state.db`` and restored from it at startup.
-    ``settings`` are the startup values ``POST /_emulator/reset`` returns to. ``workspace_id``
-    tells two local workspaces apart (a fixed id otherwise).
+    M2M is served too. ``data_dir`` holds the registry (``mlflow.db``), the Files area and the
+    Delta tables; a temp dir when None. With ``persist`` (default: when a ``data_dir`` is given)
+    every other area's state is kept in ``<data_dir>/workspace-state.db`` and restored from it at
+    startup. ``settings`` are the startup values ``POST /_emulator/reset`` returns to. ``control``
+    False turns off everything under ``/_emulator/`` (they answer 404 like any unknown path).
+    ``workspace_id`` tells two local workspaces apart (a fixed id otherwise).
     """
     if not token:
         raise ValueError("the emulator needs a non-empty token")
@@ -67,15 +79,18 @@ def create_app(token: str, data_dir: str | Path | None = None, *,
                    clock or SystemClock(), persistence)
     if workspace_id:
         ctx.workspace_id = workspace_id
+    ctx.control = control
     app = FastAPI(title="lakeserve emulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.emulator = ctx
     _install_error_handlers(app)
     app.include_router(oauth.build_router(ctx))
-    app.include_router(control.build_router(ctx))
+    app.include_router(control_knobs.build_router(ctx))
     app.include_router(identity.build_router(ctx))
     _add_registry(app, ctx)
     _add_serving(app, ctx)
     add_feature_side(app, ctx)  # before invocations: they look features up in it
+    # Restored after the feature side: a config serving a feature spec resolves it again.
+    ctx.persistence.register("serving_endpoints", app.state.serving)
     _add_invocations(app, ctx)
     app.add_middleware(Gateway, ctx=ctx)
     _restore(app, ctx)
@@ -110,23 +125,45 @@ def _restore(app: FastAPI, ctx: EmulatorContext) -> None:
 
 
 def _add_registry(app: FastAPI, ctx: EmulatorContext) -> None:
+    """The UC model registry (SDK paths and MLflow's UC protocol), the Files area holding model
+    and tracking artifacts, and MLflow tracking, all on the data dir's MLflow database."""
     registry = ModelRegistry(ctx.data_dir, lambda: ctx.settings.user_name)
+    files = FileStore(ctx.data_dir)
+    registration = Registration(registry, files)
+    files.serve(MODELS_ROOT, registration.check_writable)
+    files.serve(TRACKING_ROOT, lambda path: None)  # any authenticated caller may write
+    uc_api = MlflowUcApi(registry, registration, ctx.clock,
+                         files_api=lambda: ctx.settings.mlflow_uc_artifacts == "files_api")
     app.state.registry = registry
+    app.state.files = files
     app.include_router(registry_routes(registry))
+    app.include_router(native_uc_routes(registry, registration, ctx.clock))
+    app.include_router(mlflow_uc_routes(uc_api))
     app.include_router(registry_control(registry))
-    ctx.on_reset(lambda options: registry.delete_all() if options.get("registry") else None)
+    app.include_router(file_routes(files))
+    app.include_router(presigned_routes(files, UrlSigner(ctx.clock)))
+    app.include_router(tracking_routes(Tracking(registry.uri), lambda: ctx.settings.user_name,
+                                       ctx.workspace_id))
+
+    def reset(options: dict[str, Any]) -> None:
+        if options.get("registry"):
+            registry.delete_all()
+            registration.wipe()
+    ctx.on_reset(reset)
 
 
 def _add_serving(app: FastAPI, ctx: EmulatorContext) -> None:
     # Each submitted config loads its models while IN_PROGRESS (the invocations area serves them).
-    app.state.deployer = Deployer(ModelStore(app.state.registry.uri))
+    # Feature specs live on the feature side, wired after serving: looked up when used.
+    app.state.deployer = Deployer(ModelStore(app.state.registry.uri),
+                                  feature_plans=lambda name: app.state.feature_specs.plan(name))
     service = ServingService(ctx, app.state.registry.version_status,
-                             deploy=app.state.deployer.deploy)
+                             deploy=app.state.deployer.deploy,
+                             is_feature_spec=lambda name: app.state.feature_specs.exists(name))
     app.state.serving = service
     app.include_router(serving_routes(service, ctx))
     app.include_router(serving_control(service))
     ctx.on_reset(service.reset)
-    ctx.persistence.register("serving_endpoints", service)
 
 
 def _add_invocations(app: FastAPI, ctx: EmulatorContext) -> None:

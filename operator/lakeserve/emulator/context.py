@@ -35,6 +35,8 @@ class EmulatorContext:
     persistence: Persistence = field(default_factory=Persistence)
     limiter: WriteLimiter = field(init=False)
     workspace_id: str = WORKSPACE_ID
+    # False (``--no-control``): nothing under /_emulator/ answers, as in a real workspace.
+    control: bool = True
     account_id: str = ACCOUNT_ID
     _initial_settings: EmulatorSettings = field(init=False)
     _reset_hooks: list[ResetHook] = field(default_factory=list)

@@ -28,6 +28,8 @@ from typing import IO, Any
 from lakeserve.emulator.server import CLIENT_ID_ENV, CLIENT_SECRET_ENV
 
 STARTUP_ATTEMPTS = 3  # a fresh port can be taken between choosing it and binding it
+READINESS_PATH = "/_emulator/health"
+HOST_METADATA = "/.well-known/databricks-config"  # answers without a token, control or not
 
 
 class EmulatorError(RuntimeError):
@@ -38,10 +40,14 @@ class EmulatorProcess:
     def __init__(self, *, data_dir: str | Path | None = None, token: str | None = None,
                  client_id: str | None = None, client_secret: str | None = None,
                  settings: dict[str, Any] | None = None, startup_timeout: float = 60.0,
-                 python: str = sys.executable, workspace_id: str | None = None):
+                 python: str = sys.executable, control: bool = True,
+                 workspace_id: str | None = None):
         """``data_dir`` None: a temp dir, removed on stop. ``settings`` go to
-        ``PUT /_emulator/settings`` once the emulator answers. ``workspace_id`` tells several
-        local workspaces apart."""
+        ``PUT /_emulator/settings`` once the emulator answers. ``control`` False starts it with
+        ``--no-control`` (nothing under ``/_emulator/``, so no settings either).
+        ``workspace_id`` tells several local workspaces apart."""
+        if settings and not control:
+            raise ValueError("settings need /_emulator/; they cannot be used with control off")
         self._own_data_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="lakeserve-emulator-"))
         self.token = token or secrets.token_urlsafe(24)
@@ -51,6 +57,7 @@ class EmulatorProcess:
         self.workspace_id = workspace_id
         self.startup_timeout = startup_timeout
         self.python = python
+        self.control_enabled = control
         self.port = 0
         self.log_path = self.data_dir / "emulator.log"
         self._process: subprocess.Popen[bytes] | None = None
@@ -99,6 +106,11 @@ class EmulatorProcess:
 
     def control(self, method: str, path: str, body: Any = None, timeout: float = 30.0) -> Any:
         """Call an ``/_emulator/...`` knob; returns the decoded JSON answer."""
+        if not self.control_enabled:
+            raise EmulatorError(f"{method} {path}: the emulator runs with --no-control")
+        return self._request(method, path, body, timeout)
+
+    def _request(self, method: str, path: str, body: Any = None, timeout: float = 30.0) -> Any:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.host + path, data=data, method=method,
                                          headers={"Content-Type": "application/json"})
@@ -145,6 +157,8 @@ class EmulatorProcess:
                    "--data-dir", str(self.data_dir)]
         if self.workspace_id:
             command += ["--workspace-id", self.workspace_id]
+        if not self.control_enabled:
+            command.append("--no-control")
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in _terminate)
         self._process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, env=env)
@@ -155,7 +169,8 @@ class EmulatorProcess:
             if not self.running:
                 return False
             try:
-                self.control("GET", "/_emulator/health", timeout=2)
+                self._request("GET", READINESS_PATH if self.control_enabled else HOST_METADATA,
+                              timeout=2)
                 return True
             except (OSError, EmulatorError):
                 time.sleep(0.1)

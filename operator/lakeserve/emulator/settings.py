@@ -9,6 +9,10 @@ from typing import Any
 from lakeserve.emulator.errors import invalid
 
 
+MLFLOW_UC_ARTIFACTS = ("files_api", "presigned_urls")
+FEATURE_SPEC_ECHOES = ("as_sent", "filled")
+
+
 @dataclass
 class WriteLimit:
     # Databricks documents 50 endpoint create/update operations per 5 minutes per workspace.
@@ -40,6 +44,14 @@ class EmulatorSettings:
     synced_table_snapshot_seconds: float = 1.0
     pipeline_update_seconds: float = 1.0
     statement_seconds: float = 0.2
+    # How MLflow's databricks-uc client moves model files: "files_api" (the answer to its
+    # is-databricks-sdk-models-artifact-repository-enabled question is true) or "presigned_urls"
+    # (false: it asks for temporary credentials, gets DEFAULT_STORAGE and uses presigned URLs).
+    mlflow_uc_artifacts: str = "files_api"
+    # What GET of a feature spec answers: "as_sent" (the created body) or "filled" (feature_names
+    # filled in when omitted, default_values and rename_outputs reordered). Databricks' answer is
+    # not documented; operators must not read either as a change.
+    feature_spec_echo: str = "as_sent"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,6 +81,14 @@ def _apply(settings: EmulatorSettings, key: str, value: Any) -> None:
         setattr(settings, key, _number(key, value, minimum=0.01))
     elif key == "call_log_max":
         setattr(settings, key, int(_number(key, value, minimum=1, integer=True)))
+    elif key == "mlflow_uc_artifacts":
+        if value not in MLFLOW_UC_ARTIFACTS:
+            raise invalid(f"mlflow_uc_artifacts must be one of: {', '.join(MLFLOW_UC_ARTIFACTS)}")
+        settings.mlflow_uc_artifacts = value
+    elif key == "feature_spec_echo":
+        if value not in FEATURE_SPEC_ECHOES:
+            raise invalid(f"feature_spec_echo must be one of: {', '.join(FEATURE_SPEC_ECHOES)}")
+        settings.feature_spec_echo = value
     elif key == "user_name":
         if not isinstance(value, str) or not value:
             raise invalid("user_name must be a non-empty string")

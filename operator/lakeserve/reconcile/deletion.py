@@ -1,7 +1,8 @@
 """Deleting (or keeping) the Databricks object when its resource is deleted.
 
-Orphan and ObserveOnly keep it; a pause makes the deletion wait; otherwise the object is read
-once more and deleted only if it is this resource's own (marker or record).
+Orphan and ObserveOnly keep it; a resource that never created or adopted anything has nothing
+to delete; a pause makes the deletion wait; otherwise the object is read once more and deleted
+only if it is this resource's own (marker or record).
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ class Deletion:
         kept = _kept_because(current)
         if kept:
             return self._finished(current, Event(reasons.ORPHANED, kept))
+        if not current.obj.status.get("owned"):
+            # Every create is recorded before it is sent, every adoption when it happens: with
+            # no record there is nothing of this resource's in Databricks, and no call is needed
+            # (a resource whose credentials never worked can still go).
+            return self._finished(current, Event(reasons.NOT_OWNED, (
+                f"this {kind} never created or adopted a Databricks object: nothing to delete")))
         if current.policy.paused:
             return await self._deletion_blocked(current, reasons.PAUSED, PAUSED_MESSAGE)
         return await self._delete(current)

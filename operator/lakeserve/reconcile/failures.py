@@ -47,13 +47,13 @@ class FailureHandling:
             return self._without_workspace(current, cause)
         if isinstance(cause, (CredentialsError, WorkspaceUnreachable)):
             return Decision(Verdict.stalled(cause.reason, cause.message),
-                             requeue_after=pacing.failing(settings, at_least=settings.converge_max))
+                            requeue_after=pacing.failing(settings, at_least=settings.converge_max))
         if isinstance(cause, RateLimited):
             if self.metrics:
                 self.metrics.rate_limited()
             # At the drift interval at the latest: a workspace's write limit can be raised.
             return Decision(Verdict.reconciling(reasons.RATE_LIMITED, str(cause)),
-                             requeue_after=min(cause.seconds + 1.0, settings.drift_interval))
+                            requeue_after=min(cause.seconds + 1.0, settings.drift_interval))
         if isinstance(cause, SpecError):
             verdict = Verdict.stalled(cause.reason, redact(cause.message))
             if during_write:
@@ -81,17 +81,18 @@ class FailureHandling:
             if current.workspace is not None:
                 current.workspace.limiter.pause(wait)
             return Decision(Verdict.reconciling(reason, f"Databricks is throttling requests: "
-                                                         f"{failure.message}"),
-                             requeue_after=wait)
+                                                        f"{failure.message}"),
+                            requeue_after=wait)
         if failure.kind in _STALLING:
             verdict = Verdict.stalled(reason, self._failure_message(failure, current))
             if during_write and failure.kind in _REFUSALS:
                 return self._refused(current, verdict)
-            credentials = failure.kind is FailureKind.UNAUTHENTICATED
-            return Decision(verdict, requeue_after=pacing.failing(
-                settings, at_least=settings.converge_max) if credentials else pacing.settled(settings))
+            if failure.kind is FailureKind.UNAUTHENTICATED:  # a Secret may be fixed any time
+                return Decision(verdict, requeue_after=pacing.failing(
+                    settings, at_least=settings.converge_max))
+            return Decision(verdict, requeue_after=pacing.settled(settings))
         return Decision(Verdict.reconciling(reason, failure.message),
-                         requeue_after=pacing.failing(settings))
+                        requeue_after=pacing.failing(settings))
 
     def _failure_message(self, failure: Failure, current: Pass | None = None) -> str:
         source = getattr(self.workspaces, "source", "the operator's credentials")
@@ -112,9 +113,9 @@ class FailureHandling:
         if current.creating:
             status["owned"] = None  # nothing was created: the claim is withdrawn
         return Decision(Verdict.stalled(verdict.reason, f"{verdict.message}; {note}"), status,
-                         requeue_after=min(delay + 0.5,
-                                           current.memory.pacing.settled(self.settings)),
-                         warning_key=verdict.message)
+                        requeue_after=min(delay + 0.5,
+                                          current.memory.pacing.settled(self.settings)),
+                        warning_key=verdict.message)
 
     def _held(self, current: Pass, facts: dict[str, Any]) -> Decision | None:
         """The write waits: Databricks refused these inputs and the backoff has not ended."""
@@ -127,5 +128,5 @@ class FailureHandling:
         else:
             verdict = Verdict.stalled(reasons.REJECTED, f"Databricks refused a write of this "
                                                         f"spec; the next attempt waits {left:.0f}s")
-        return Decision(verdict, facts, quiet=True,
-                         requeue_after=min(left + 0.5, current.memory.pacing.settled(self.settings)))
+        settled = current.memory.pacing.settled(self.settings)
+        return Decision(verdict, facts, quiet=True, requeue_after=min(left + 0.5, settled))

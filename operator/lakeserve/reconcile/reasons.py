@@ -32,7 +32,7 @@ OWNED_BY_ANOTHER_OBJECT = "OwnedByAnotherObject"
 WORKSPACE_NOT_ALLOWED = "WorkspaceNotAllowed"  # spec.workspaceRef names what it may not use
 WORKSPACE_MISMATCH = "WorkspaceMismatch"  # a dependsOn object lives in another workspace
 
-# None of the three True (lakeserve.dev/paused; kstatus: Current, Argo CD: Suspended)
+# None of the three True (lakeserve.dev/paused; kstatus: InProgress, Argo CD: Suspended)
 PAUSED = "Paused"
 
 # Events only

@@ -7,7 +7,9 @@ import math
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 import pytest
+from mlflow.models import infer_signature
 
 from lakeserve.demo.main import Printer, run
 from lakeserve.demo.scenario import FEATURES, MODEL, ONLINE_ENDPOINT
@@ -32,6 +34,7 @@ def demo(tmp_path_factory):
     output = io.StringIO()
 
     def inspect(env, scenario):
+        checks["registration"] = _registration_calls(env)
         checks["split"] = _single_requests(env, scenario)
         checks["table"] = scenario.inference_table()
         checks["probe"] = _probe(env, scenario)
@@ -39,6 +42,14 @@ def demo(tmp_path_factory):
 
     result = run(Path(tmp_path_factory.mktemp("demo")), Printer(output), inspect=inspect)
     return result, checks, output.getvalue()
+
+
+def _registration_calls(env):
+    """How the demo's models got into the registry, from the workspace's call log."""
+    calls = env.emulator.control("GET", "/_emulator/calls")["counts"]
+    return {key: count for key, count in calls.items()
+            if "/registry" in key or "/unity-catalog/model-versions" in key
+            or "/mlflow/runs/create" in key}
 
 
 def _single_requests(env, scenario, count=200):
@@ -57,7 +68,10 @@ def _probe(env, scenario):
                                 {"TotalCharges": "TotalCharges", "tenure": "tenure"})
     lookups = [featurespec.Lookup(c, FEATURES, ("customerID",), c)
                for c in ("TotalCharges", "tenure")]
-    version = trainer.log_with_feature_spec(FeatureProbe(), MODEL, "probe", lookups, [spec])
+    sample = pd.DataFrame({"TotalCharges": [100.0], "tenure": [2.0], "m_charges_avrg": [50.0]})
+    signature = infer_signature(sample, FeatureProbe().predict(None, sample))
+    version = trainer.log_with_feature_spec(FeatureProbe(), MODEL, "probe", lookups, [spec],
+                                            signature)
     env.apply({"apiVersion": "lakeserve.dev/v1alpha1", "kind": "ServingEndpoint",
                "metadata": {"name": PROBE_ENDPOINT},
                "spec": {"config": {"servedEntities": [
@@ -71,6 +85,16 @@ def _probe(env, scenario):
     *known, unknown = answer.predictions
     return [(features.loc[i, "TotalCharges"], features.loc[i, "tenure"], p)
             for i, p in zip(ids, known)], unknown
+
+
+def test_models_are_trained_and_registered_through_databricks_mlflow_clients(demo):
+    result, checks, _ = demo
+    calls = checks["registration"]
+    assert calls["POST /api/2.0/mlflow/unity-catalog/model-versions/create"] == 3
+    assert calls["POST /api/2.0/mlflow/unity-catalog/model-versions/finalize"] == 3
+    assert calls["POST /api/2.0/mlflow/runs/create"] == 3
+    assert [(m.alias, m.version) for m in result.models] == \
+        [("champion", 1), ("challenger", 2), ("online", 3)]
 
 
 def test_both_models_get_a_fair_share_of_requests(demo):
@@ -121,8 +145,29 @@ def test_unknown_id_gives_nan_features_not_an_error(demo):
     assert all(value is None or math.isnan(value) for value in unknown.values()), unknown
 
 
+def test_feature_serving_answers_features_by_customer_id(demo):
+    result, _, output = demo
+    served = result.features
+    *known, unknown = served.index
+    expected = demo_features(demo)
+    for customer in known:
+        row = served.loc[customer]
+        assert row["tenure"] == pytest.approx(expected.loc[customer, "tenure"])
+        assert row["m_charges_avrg"] == pytest.approx(
+            expected.loc[customer, "TotalCharges"] / expected.loc[customer, "tenure"])
+    assert "customerID" not in served.columns, "excludeColumns leaves the key out"
+    assert served.loc[unknown].isna().all(), "an unknown customer gets nulls"
+    assert "Feature Serving" in output
+
+
+def demo_features(demo):
+    from lakeserve.demo.data import generate
+
+    return generate().features.set_index("customerID")
+
+
 def test_output_reads_at_a_glance(demo):
     _, _, output = demo
-    for step in ("[1/6]", "[4/6]", "[5/6]", "[6/6]"):
+    for step in ("[1/7]", "[4/7]", "[5/7]", "[6/7]", "[7/7]"):
         assert step in output
     assert "Ready" in output and "main.churn.churn_ab_payload" in output

@@ -8,6 +8,8 @@ import pytest
 from databricks.sdk.errors import NotFound
 from databricks.sdk.service.database import DatabaseInstance
 
+from lakeserve.resources.onlinetable.client import SYNC_FAILED
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 
 INSTANCE = "e2e-lakebase"
@@ -145,3 +147,28 @@ def test_legacy_online_table_is_adopted_and_migrated(cluster, workspace, instanc
     assert body["status"]["detailedState"].startswith("SYNCED_TABLE_")
     with pytest.raises(NotFound):
         workspace.client.online_tables.get(name)
+
+
+@pytest.mark.produces(SYNC_FAILED)
+def test_a_failed_sync_stalls_and_a_new_sync_request_recovers(cluster, workspace, instance,
+                                                              source, poll, figures):
+    emulator = workspace.require_emulator()
+    cluster.apply(online_table("failing", source))
+    cluster.wait("onlinetable", "failing")
+    emulator.control("POST", "/_emulator/lakebase/pipeline-failures", {
+        "table": f"{source}_online", "message": "source table lost its change data feed"})
+    cluster.kubectl("annotate", "onlinetable", "failing", "-n", cluster.namespace,
+                    f"{ANNOTATION}=first")
+    body = cluster.wait("onlinetable", "failing", condition="Stalled", timeout=60)
+    stalled = next(c for c in body["status"]["conditions"] if c["type"] == "Stalled")
+    assert stalled["reason"] == "SyncFailed"
+    assert "change data feed" in stalled["message"] and ANNOTATION in stalled["message"]
+    since = workspace.last_seq()
+    cluster.kubectl("annotate", "onlinetable", "failing", "-n", cluster.namespace,
+                    f"{ANNOTATION}=second", "--overwrite")
+    cluster.wait("onlinetable", "failing", timeout=60)
+    pipeline = body["status"]["pipelineId"]
+    assert workspace.count(f"POST /api/2.0/pipelines/{pipeline}/updates", since) == 1
+    figures.record("sync pipeline fails (online table)", **{
+        "end state": "Stalled, then Ready after a sync request", "writes": 1,
+        "notes": "no sync retried until asked; the stale data kept being served"})

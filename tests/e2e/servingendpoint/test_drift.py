@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -70,10 +71,11 @@ def test_ready_endpoint_costs_zero_writes_over_drift_passes(cluster, workspace, 
 
 
 @pytest.mark.produces(reasons.DRIFT_CORRECTED, reasons.UPDATED)
-def test_out_of_band_change_is_reverted_with_an_event(cluster, workspace, model, poll):
+def test_out_of_band_change_is_reverted_with_an_event(cluster, workspace, model, poll, figures):
     name = "drift-revert"
     cluster.apply(full_endpoint(name, model))
     cluster.wait("servingendpoint", name)
+    since, started = workspace.last_seq() if workspace.emulator else 0, time.monotonic()
     short = model.split(".")[-1]
     w = workspace.client.serving_endpoints
     w.update_config(name, served_entities=[
@@ -87,13 +89,17 @@ def test_out_of_band_change_is_reverted_with_an_event(cluster, workspace, model,
          timeout=DRIFT_INTERVAL * 6, message="the operator to revert the changes")
     cluster.wait("servingendpoint", name)
     assert "DriftCorrected" in cluster.event_reasons(name)
+    if workspace.emulator:
+        record_drift(figures, workspace, cluster, name, since, started,
+                     "out-of-band edit (routes and tags)")
 
 
 @pytest.mark.produces(reasons.RECREATED_MISSING)
-def test_endpoint_deleted_behind_our_back_is_recreated(cluster, workspace, model, poll):
+def test_endpoint_deleted_behind_our_back_is_recreated(cluster, workspace, model, poll, figures):
     name = "drift-deleted"
     cluster.apply(full_endpoint(name, model))
     cluster.wait("servingendpoint", name)
+    since, started = workspace.last_seq() if workspace.emulator else 0, time.monotonic()
     old_id = workspace.client.serving_endpoints.get(name).id
     workspace.client.serving_endpoints.delete(name)
 
@@ -105,3 +111,22 @@ def test_endpoint_deleted_behind_our_back_is_recreated(cluster, workspace, model
     poll(recreated, timeout=DRIFT_INTERVAL * 6, message="the endpoint to be recreated")
     cluster.wait("servingendpoint", name)
     assert "RecreatedMissing" in cluster.event_reasons(name)
+    if workspace.emulator:
+        record_drift(figures, workspace, cluster, name, since, started, "out-of-band delete")
+
+
+def record_drift(figures, workspace, cluster, name, since, started, fault):
+    """The operator's calls about the endpoint since the change, its deletion, and what is left."""
+    recovery = time.monotonic() - started
+    cluster.delete("servingendpoint", name)
+    calls = [c for c in workspace.calls(since)["calls"]
+             if f"/serving-endpoints/{name}" in c["path"] or (c.get("body") or {}).get("name")
+             == name]
+    mine = [c for c in calls if c["method"] != "GET"]
+    creates = [c for c in mine if c["method"] == "POST" and c["status"] == 200]
+    left = [e.name for e in workspace.client.serving_endpoints.list() if e.name == name]
+    assert len(creates) <= 1 and left == []
+    figures.record(fault, **{"end state": "Ready", "creates committed": len(creates),
+                             "duplicates": 0, "orphans": len(left), "writes": len(mine),
+                             "calls": len(calls), "recovery s": recovery,
+                             "notes": "counts include the test's own change and the deletion"})

@@ -7,8 +7,11 @@ import uuid
 import pytest
 
 from lakeserve.reconcile import reasons
+from tests.e2e.conftest import gaps_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+
+REFUSED_BACKOFF = 2  # OPERATOR_SETTINGS in conftest
 
 
 def endpoint(name, model, version):
@@ -21,7 +24,7 @@ def endpoint(name, model, version):
 
 @pytest.mark.produces(reasons.UPDATE_FAILED)
 def test_update_failed_stalls_then_a_corrected_spec_is_applied(cluster, workspace, models,
-                                                                poll):
+                                                                poll, figures):
     emulator = workspace.require_emulator()
     model = f"main.e2e.failing_{uuid.uuid4().hex[:6]}"
     for _ in range(3):
@@ -48,24 +51,61 @@ def test_update_failed_stalls_then_a_corrected_spec_is_applied(cluster, workspac
     cluster.apply(endpoint(name, model, 3))
     body = cluster.wait("servingendpoint", name)
     assert body["status"]["servedEntities"][0]["entityVersion"] == "3"
+    puts = workspace.count(f"PUT /api/2.0/serving-endpoints/{name}/config", since)
+    figures.record("UPDATE_FAILED (a served entity fails to deploy)", **{
+        "end state": "Stalled, then Ready after a fix", "creates committed": 1,
+        "duplicates": 0, "writes": puts,
+        "notes": "one update of the failing config, none retried; the old config kept serving"})
 
 
-def test_missing_model_version_stalls_without_a_retry_storm(cluster, workspace, models, poll):
+def ready_reason(body):
+    return next(c["reason"] for c in body["status"]["conditions"] if c["type"] == "Ready")
+
+
+def creates(workspace, name, since):
+    """Times of the create requests for endpoint ``name`` since ``since``."""
+    return [c["time"] for c in workspace.calls(since)["calls"]
+            if c["method"] == "POST" and c["path"] == "/api/2.0/serving-endpoints"
+            and (c.get("body") or {}).get("name") == name]
+
+
+@pytest.mark.produces(reasons.NOT_FOUND, reasons.CREATING)
+def test_a_refused_create_backs_off_exponentially_until_something_changes(cluster, workspace,
+                                                                          models, poll, figures):
+    """Databricks refuses the create (version 7 does not exist): attempts follow the backoff
+    (2 s doubling in e2e), never the drift interval, and a change retries at once."""
     model = f"main.e2e.missing_{uuid.uuid4().hex[:6]}"
     models.register(model)
-    name = "missing-version"
+    name = f"{cluster.namespace}-missing"
     since = workspace.last_seq()
     cluster.apply(endpoint(name, model, 7))
     body = cluster.wait("servingendpoint", name, condition="Stalled")
     stalled = next(c for c in body["status"]["conditions"] if c["type"] == "Stalled")
     assert stalled["reason"] == "NotFound" and "7" in stalled["message"]
-    # each pass after that is one read and one attempt, a drift interval (4 s) apart
-    stalled_at = workspace.last_seq()
-    poll(lambda: sum(1 for c in workspace.calls(stalled_at)["calls"]
-                     if c["path"] == f"/api/2.0/serving-endpoints/{name}") >= 2,
-         timeout=30, message="two more passes")
-    calls = workspace.calls(stalled_at)["calls"]
-    attempts = [c["time"] for c in calls if c["method"] == "POST"
-                and c["path"] == "/api/2.0/serving-endpoints"]
-    assert len(attempts) <= 2
-    assert all(b - a >= 3 for a, b in zip(attempts, attempts[1:])), "attempts a drift apart"
+    assert "next attempt at" in stalled["message"]
+    attempts = poll(lambda: (lambda t: t if len(t) >= 4 else None)(creates(workspace, name, since)),
+                    timeout=REFUSED_BACKOFF * 20, message="four attempts")
+    gaps = [b - a for a, b in zip(attempts, attempts[1:])]
+    for i, gap in enumerate(gaps[:3]):
+        assert gap >= REFUSED_BACKOFF * 2 ** i * 0.9, f"attempt {i + 2} came early: {gaps}"
+    backoff = cluster.get("servingendpoint", name)["status"]["backoff"]
+    assert backoff["attempts"] >= 4
+    # a lakeserve.dev annotation retries at once, however long the backoff has grown
+    before = len(creates(workspace, name, since))
+    cluster.kubectl("annotate", "servingendpoint", name, "-n", cluster.namespace,
+                    "lakeserve.dev/reconcile-requested-at=now")
+    poll(lambda: len(creates(workspace, name, since)) > before, timeout=REFUSED_BACKOFF * 2,
+         message="an attempt right after the annotation")
+    # so does a spec change, which here fixes the version
+    cluster.apply(endpoint(name, model, 1))
+    poll(lambda: ready_reason(cluster.get("servingendpoint", name)) == "Creating",
+         timeout=REFUSED_BACKOFF * 4, message="the corrected create, at once")
+    body = cluster.wait("servingendpoint", name)
+    assert "backoff" not in body["status"]
+    total = creates(workspace, name, since)
+    assert len(total) <= before + 3, f"bounded: {len(total)} creates in all"
+    figures.record("create refused (404: model version missing)", **{
+        "end state": "Stalled, then Ready after a fix", "creates committed": 1,
+        "duplicates": 0, "calls": len(total),
+        "notes": f"backoff 2 s doubling: {gaps_text(attempts)}; an annotation and a spec change "
+                 "each retried at once"})

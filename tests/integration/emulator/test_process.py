@@ -65,3 +65,21 @@ def test_restart_comes_back_on_the_same_host_with_the_same_workspace(tmp_path, c
         settings = emulator.control("GET", "/_emulator/settings")
         assert (settings["user_name"], settings["serving_create_seconds"]) == (
             "changed@example.com", 1.5)
+
+
+def test_with_no_control_only_databricks_apis_answer():
+    with EmulatorProcess(control=False) as emulator:
+        knob = httpx.get(emulator.host + "/_emulator/health")
+        assert (knob.status_code, knob.json()["error_code"]) == (404, "ENDPOINT_NOT_FOUND")
+        for path in ("/_emulator/calls", "/_emulator/registry/model-versions"):
+            assert httpx.post(emulator.host + path, json={}).status_code == 404
+        answer = httpx.get(emulator.host + "/api/2.1/unity-catalog/models",
+                           headers={"Authorization": f"Bearer {emulator.token}"})
+        assert answer.status_code == 200
+        with pytest.raises(EmulatorError, match="--no-control"):
+            emulator.control("GET", "/_emulator/calls")
+
+
+def test_settings_need_control():
+    with pytest.raises(ValueError, match="control"):
+        EmulatorProcess(control=False, settings={"serving_create_seconds": 1})

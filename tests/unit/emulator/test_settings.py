@@ -14,6 +14,13 @@ def test_defaults_follow_databricks_limits():
     assert settings.serving_create_seconds == settings.serving_update_seconds == 3
 
 
+def test_mlflow_uc_artifacts_choose_files_api_or_presigned_urls():
+    settings = EmulatorSettings()
+    assert settings.mlflow_uc_artifacts == "files_api"
+    settings.update({"mlflow_uc_artifacts": "presigned_urls"})
+    assert settings.mlflow_uc_artifacts == "presigned_urls"
+
+
 def test_partial_update_changes_only_what_is_named():
     settings = EmulatorSettings()
     settings.update({"serving_update_seconds": 0.5, "write_limit": {"limit": 0}})
@@ -30,6 +37,7 @@ def test_partial_update_changes_only_what_is_named():
     ({"write_limit": {"limits": 5}}, "Unknown write_limit field"),
     ({"write_limit": 50}, "must be an object"),
     ({"user_name": ""}, "non-empty string"),
+    ({"mlflow_uc_artifacts": "s3"}, "one of: files_api, presigned_urls"),
 ])
 def test_invalid_changes_are_refused(change, message):
     with pytest.raises(ApiError, match=message):

@@ -26,8 +26,9 @@ from lakeserve.emulator.context import EmulatorContext
 from lakeserve.emulator.errors import ApiError
 from lakeserve.emulator.inference_tables.rows import LoggedCall, build_row, payload_tables
 from lakeserve.emulator.inference_tables.writer import InferenceTableWriter
-from lakeserve.emulator.invocations.deployment import ServedConfig, ServedEntity
+from lakeserve.emulator.invocations.deployment import ServedConfig, ServedEntity, ServedFeatures
 from lakeserve.emulator.invocations.features import FeatureServing
+from lakeserve.emulator.invocations.featureserving import answer_features
 from lakeserve.emulator.invocations.payload import bad_request, check_size
 from lakeserve.emulator.invocations.predict import Answer, answer
 from lakeserve.emulator.serving.model import Endpoint
@@ -75,12 +76,13 @@ class InvocationService:
         if model is None:
             raise bad_request(f"Endpoint '{name}' serves external models, which the emulator "
                               "does not call; it runs MLflow models from its registry only.")
+        respond = answer_features if isinstance(model, ServedFeatures) else answer
         if len(body) <= INLINE_MAX_BYTES and entity.scoring_seconds is not None \
                 and entity.scoring_seconds < INLINE_MAX_SECONDS:
-            result = answer(model, entity.name, body, self._features)
+            result = respond(model, entity.name, body, self._features)
         else:
             result = await asyncio.get_running_loop().run_in_executor(
-                self._pool, answer, model, entity.name, body, self._features)
+                self._pool, respond, model, entity.name, body, self._features)
         entity.observe(result.seconds)
         request_id = str(uuid.uuid4())
         self._log(endpoint, entity, request, body, result, arrived, request_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from databricks.sdk.service.catalog import (
     ModelVersionInfo,
@@ -11,11 +10,11 @@ from databricks.sdk.service.catalog import (
     RegisteredModelAlias,
     RegisteredModelInfo,
 )
-from google.protobuf.json_format import MessageToDict
 from mlflow.entities.model_registry import ModelVersion, RegisteredModel
 from mlflow.protos import databricks_uc_registry_messages_pb2 as uc_proto
 
 from lakeserve.emulator.context import METASTORE_ID
+from lakeserve.emulator.registry import versions
 from lakeserve.emulator.registry.names import ModelName
 
 _STATUS = {status.value: status for status in ModelVersionInfoStatus}
@@ -50,29 +49,41 @@ def version_info(version: ModelVersion, name: ModelName, owner: str,
     creator = version.user_id or owner
     return ModelVersionInfo(
         version=number, model_name=name.model, catalog_name=name.catalog, schema_name=name.schema,
-        status=_STATUS.get(version.status or "", _UNKNOWN_STATUS),
-        source=version.source or None, storage_location=version.source or None,
+        status=_STATUS.get(versions.status(version), _UNKNOWN_STATUS),
+        source=versions.source(version) or None,
+        storage_location=versions.storage_location(version) or None,
         run_id=version.run_id or None, comment=version.description or None, aliases=aliases,
         id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"model-version:{name.full}/{number}")),
         created_at=version.creation_timestamp, created_by=creator,
         updated_at=version.last_updated_timestamp, updated_by=creator, metastore_id=METASTORE_ID)
 
 
-def legacy_version(version: ModelVersion, owner: str) -> dict[str, Any]:
-    """``{"model_version": {...}}`` as the MLflow UC registry protocol has it (string versions)."""
+def legacy_version(version: ModelVersion, owner: str) -> uc_proto.ModelVersion:
+    """A version as the MLflow UC registry protocol has it (string versions)."""
     number = str(version.version)
-    message = uc_proto.ModelVersion(
+    return uc_proto.ModelVersion(
         name=version.name, version=number,
         creation_timestamp=version.creation_timestamp or 0,
         last_updated_timestamp=version.last_updated_timestamp or 0,
         user_id=version.user_id or owner, description=version.description or "",
-        source=version.source or "", run_id=version.run_id or "",
-        status=uc_proto.ModelVersionStatus.Value(_legacy_status(version.status)),
-        status_message=version.status_message or "", storage_location=version.source or "",
+        source=versions.source(version), run_id=version.run_id or "",
+        status=uc_proto.ModelVersionStatus.Value(_legacy_status(versions.status(version))),
+        status_message=versions.status_message(version),
+        storage_location=versions.storage_location(version),
         aliases=[uc_proto.RegisteredModelAlias(alias=alias, version=number)
                  for alias in sorted(version.aliases or [])],
-        tags=[uc_proto.ModelVersionTag(key=k, value=v) for k, v in (version.tags or {}).items()])
-    return {"model_version": MessageToDict(message, preserving_proto_field_name=True)}
+        tags=[uc_proto.ModelVersionTag(key=k, value=v)
+              for k, v in versions.user_tags(version).items()])
+
+
+def legacy_model(model: RegisteredModel, owner: str) -> uc_proto.RegisteredModel:
+    return uc_proto.RegisteredModel(
+        name=model.name, creation_timestamp=model.creation_timestamp or 0,
+        last_updated_timestamp=model.last_updated_timestamp or 0, user_id=owner,
+        description=model.description or "",
+        aliases=[uc_proto.RegisteredModelAlias(alias=alias, version=str(number))
+                 for alias, number in sorted((model.aliases or {}).items())],
+        tags=[uc_proto.RegisteredModelTag(key=k, value=v) for k, v in (model.tags or {}).items()])
 
 
 def _legacy_status(status: str | None) -> str:

@@ -1,5 +1,5 @@
-"""REST paths of the UC model registry (``/api/2.1/unity-catalog/models``) and the legacy
-MLflow-UC alias lookup MLflow's ``databricks-uc`` registry client uses."""
+"""REST paths of the UC model registry (``/api/2.1/unity-catalog/models``), as the SDK's
+``w.registered_models`` and ``w.model_versions`` call them."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from lakeserve.emulator.registry.store import ModelRegistry
 from lakeserve.emulator.wire import json_response, parse, query_flag, read_json_object
 
 UC_MODELS = "/api/2.1/unity-catalog/models"
-LEGACY_ALIAS = "/api/2.0/mlflow/unity-catalog/registered-models/alias"
 
 
 def build_router(registry: ModelRegistry) -> APIRouter:
@@ -87,13 +86,6 @@ def build_router(registry: ModelRegistry) -> APIRouter:
     def delete_alias(full_name: str, alias: str) -> Response:
         registry.delete_alias(full_name, alias)
         return json_response({})
-
-    @router.get(LEGACY_ALIAS)
-    def legacy_get_by_alias(request: Request) -> Response:
-        name, alias = request.query_params.get("name"), request.query_params.get("alias")
-        if not name or not alias:
-            raise invalid("Missing required parameters: name and alias")
-        return json_response(registry.legacy_version_by_alias(name, alias))
 
     return router
 

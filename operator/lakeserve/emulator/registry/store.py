@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from mlflow.entities.model_registry import ModelVersion, RegisteredModel
 from mlflow.exceptions import MlflowException
 
 from lakeserve.emulator.errors import ApiError, already_exists, invalid, not_found
-from lakeserve.emulator.registry import convert
+from lakeserve.emulator.registry import convert, versions
 from lakeserve.emulator.registry.names import ModelName, parse_full_name, split_full_name
 
 DEFAULT_PAGE_SIZE = 100
@@ -36,17 +37,18 @@ class ModelRegistry:
         self.uri = registry_uri(data_dir)
         self._client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
         self._owner = owner
+        self.create_lock = threading.Lock()  # version numbers are max + 1: one creator at a time
         self._client.search_registered_models(max_results=1)  # create the schema now, not later
 
     # registered models
 
     def get_model(self, full_name: str, include_aliases: bool) -> RegisteredModelInfo:
         name = parse_full_name(full_name)
-        return convert.model_info(self._model(name), name, self._owner(), include_aliases)
+        return convert.model_info(self.model(name), name, self._owner(), include_aliases)
 
     def list_models(self, catalog: str | None, schema: str | None, max_results: int | None,
                     page_token: str | None) -> tuple[list[RegisteredModelInfo], str | None]:
-        named = [(name, model) for model in self._all_models()
+        named = [(name, model) for model in self.all_models()
                  if (name := split_full_name(model.name))
                  and (not catalog or name.catalog == catalog)
                  and (not schema or name.schema == schema)]
@@ -57,18 +59,18 @@ class ModelRegistry:
     def create_model(self, catalog: str, schema: str, model: str,
                      comment: str | None) -> RegisteredModelInfo:
         name = parse_full_name(f"{catalog}.{schema}.{model}", "name")
-        with _mlflow_errors(f"Registered model '{name.full}'"):
+        with mlflow_errors(f"Registered model '{name.full}'"):
             created = self._client.create_registered_model(name.full, description=comment)
         return convert.model_info(created, name, self._owner(), False)
 
     def delete_model(self, full_name: str) -> None:
         name = parse_full_name(full_name)
-        self._model(name)
-        with _mlflow_errors(_model_label(name)):
+        self.model(name)
+        with mlflow_errors(model_label(name)):
             self._client.delete_registered_model(name.full)
 
     def delete_all(self) -> None:
-        for model in self._all_models():
+        for model in self.all_models():
             self._client.delete_registered_model(model.name)
 
     # versions
@@ -76,13 +78,13 @@ class ModelRegistry:
     def get_version(self, full_name: str, version: int,
                     include_aliases: bool) -> ModelVersionInfo:
         name = parse_full_name(full_name)
-        return convert.version_info(self._version(name, version), name, self._owner(),
+        return convert.version_info(self.version(name, version), name, self._owner(),
                                     include_aliases)
 
     def list_versions(self, full_name: str, max_results: int | None,
                       page_token: str | None) -> tuple[list[ModelVersionInfo], str | None]:
         name = parse_full_name(full_name)
-        self._model(name)
+        self.model(name)
         versions = self._client.search_model_versions(f"name='{name.full}'",
                                                       max_results=200_000)
         page, next_token = _page(versions, max_results, page_token,
@@ -91,9 +93,9 @@ class ModelRegistry:
         return [convert.version_info(v, name, owner, False) for v in page], next_token
 
     def version_status(self, entity_name: str, version: str) -> str | None:
-        """The MLflow status of a version (``READY`` ...), or None when it does not exist."""
+        """The UC status of a version (``READY`` ...), or None when it does not exist."""
         try:
-            return self._client.get_model_version(entity_name, str(version)).status
+            return versions.status(self._client.get_model_version(entity_name, str(version)))
         except MlflowException:
             return None
 
@@ -103,7 +105,7 @@ class ModelRegistry:
         name = parse_full_name(full_name, "name")
         with contextlib.suppress(MlflowException):
             self._client.create_registered_model(name.full)
-        with _mlflow_errors(_model_label(name)):
+        with mlflow_errors(model_label(name)), self.create_lock:
             created = self._client.create_model_version(name.full, source=source or "",
                                                         run_id=run_id)
             for alias in aliases:
@@ -115,48 +117,51 @@ class ModelRegistry:
     def get_version_by_alias(self, full_name: str, alias: str,
                              include_aliases: bool) -> ModelVersionInfo:
         name = parse_full_name(full_name)
-        return convert.version_info(self._by_alias(name, alias), name, self._owner(),
+        return convert.version_info(self.by_alias(name, alias), name, self._owner(),
                                     include_aliases)
-
-    def legacy_version_by_alias(self, full_name: str, alias: str) -> dict[str, Any]:
-        name = parse_full_name(full_name, "name")
-        return convert.legacy_version(self._by_alias(name, alias), self._owner())
 
     def set_alias(self, full_name: str, alias: str, version: int) -> RegisteredModelAlias:
         name = parse_full_name(full_name)
-        self._version(name, version)
-        with _mlflow_errors(_model_label(name)):
+        self.version(name, version)
+        with mlflow_errors(model_label(name)):
             self._client.set_registered_model_alias(name.full, alias, str(version))
         return convert.model_alias(name, alias, version)
 
     def delete_alias(self, full_name: str, alias: str) -> None:
         name = parse_full_name(full_name)
-        self._by_alias(name, alias)
-        with _mlflow_errors(_model_label(name)):
+        self.by_alias(name, alias)
+        with mlflow_errors(model_label(name)):
             self._client.delete_registered_model_alias(name.full, alias)
 
     # lookups with UC's errors
 
-    def _model(self, name: ModelName) -> RegisteredModel:
+    @property
+    def client(self) -> MlflowClient:
+        return self._client
+
+    def owner(self) -> str:
+        return self._owner()
+
+    def model(self, name: ModelName) -> RegisteredModel:
         try:
             return self._client.get_registered_model(name.full)
         except MlflowException as exc:
-            raise _translate(exc, _model_label(name)) from None
+            raise translate(exc, model_label(name)) from None
 
-    def _version(self, name: ModelName, version: int) -> ModelVersion:
+    def version(self, name: ModelName, version: int) -> ModelVersion:
         try:
             return self._client.get_model_version(name.full, str(version))
         except MlflowException as exc:
-            self._model(name)
-            raise _translate(exc, f"Model version {version} of model '{name.full}'") from None
+            self.model(name)
+            raise translate(exc, f"Model version {version} of model '{name.full}'") from None
 
-    def _by_alias(self, name: ModelName, alias: str) -> ModelVersion:
-        model = self._model(name)
+    def by_alias(self, name: ModelName, alias: str) -> ModelVersion:
+        model = self.model(name)
         if alias not in (model.aliases or {}):
             raise not_found(f"Alias '{alias}' does not exist for registered model '{name.full}'.")
-        return self._version(name, int(model.aliases[alias]))
+        return self.version(name, int(model.aliases[alias]))
 
-    def _all_models(self) -> list[RegisteredModel]:
+    def all_models(self) -> list[RegisteredModel]:
         models: list[RegisteredModel] = []
         token = None
         while True:
@@ -168,11 +173,11 @@ class ModelRegistry:
                 return models
 
 
-def _model_label(name: ModelName) -> str:
+def model_label(name: ModelName) -> str:
     return f"Routine or Model '{name.full}'"
 
 
-def _translate(exc: MlflowException, subject: str) -> ApiError:
+def translate(exc: MlflowException, subject: str) -> ApiError:
     if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
         return not_found(f"{subject} does not exist.")
     if exc.error_code == "RESOURCE_ALREADY_EXISTS":
@@ -181,11 +186,11 @@ def _translate(exc: MlflowException, subject: str) -> ApiError:
 
 
 @contextlib.contextmanager
-def _mlflow_errors(subject: str) -> Iterator[None]:
+def mlflow_errors(subject: str) -> Iterator[None]:
     try:
         yield
     except MlflowException as exc:
-        raise _translate(exc, subject) from None
+        raise translate(exc, subject) from None
 
 
 def _page(items: list, max_results: int | None, page_token: str | None,

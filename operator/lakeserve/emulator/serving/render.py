@@ -97,7 +97,7 @@ def _served(endpoint: Endpoint,
                  "creation_timestamp": millis(revision.submitted_at),
                  "state": entity_state(endpoint, revision, entity.name or "")}
         entities.append(ServedEntityOutput(**common, **extra))
-        if entity.external_model is None:
+        if entity.external_model is None and entity.entity_version:  # not a feature spec
             models.append(_served_model(common, extra))
     return entities, models
 
@@ -114,7 +114,7 @@ def _summary_config(revision: ConfigRevision) -> EndpointCoreConfigSummary:
                 for e in revision.entities]
     models = [ServedModelSpec(name=e.name, model_name=e.entity_name,
                               model_version=e.entity_version)
-              for e in revision.entities if e.external_model is None]
+              for e in revision.entities if e.external_model is None and e.entity_version]
     return EndpointCoreConfigSummary(served_entities=entities, served_models=models)
 
 

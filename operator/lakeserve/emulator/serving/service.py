@@ -35,6 +35,7 @@ from lakeserve.emulator.serving.inference import (
 )
 from lakeserve.emulator.serving.model import ChangeKind, ConfigRevision, Deployment, Endpoint
 from lakeserve.emulator.serving.validation import (
+    FeatureSpecLookup,
     NormalizedConfig,
     VersionLookup,
     check_versions_servable,
@@ -49,11 +50,14 @@ Deploy = Callable[[NormalizedConfig], Deployment]
 
 class ServingService:
     def __init__(self, ctx: EmulatorContext, lookup: VersionLookup,
-                 deploy: Deploy | None = None):
+                 deploy: Deploy | None = None,
+                 is_feature_spec: FeatureSpecLookup = lambda name: False):
         """``deploy`` starts serving a submitted config (loading its models, in the background)
-        and returns what the state machine waits on before the config goes live."""
+        and returns what the state machine waits on before the config goes live;
+        ``is_feature_spec`` tells an entity served without a version (a feature spec) apart."""
         self._ctx = ctx
         self._lookup = lookup
+        self._is_feature_spec = is_feature_spec
         self._deploy = deploy
         self.failures = DeploymentFailures()
         self._endpoints: dict[str, Endpoint] = {}
@@ -86,7 +90,7 @@ class ServingService:
         tags = normalize_tags(request.tags, "tags")
         gateway = normalize_ai_gateway(request.ai_gateway, name, "ai_gateway")
         rate_limits = normalize_rate_limits(request.rate_limits, "rate_limits")
-        check_versions_servable(config.entities, self._lookup)
+        check_versions_servable(config.entities, self._lookup, self._is_feature_spec)
         now = self._ctx.clock.now()
         endpoint = Endpoint(
             name=name, id=secrets.token_hex(16), creator=principal, created_at=now,
@@ -112,7 +116,7 @@ class ServingService:
         with self._lock:
             self._refuse_in_flight(self._endpoint(name))
         config = self._updated_config(name, request)
-        check_versions_servable(config.entities, self._lookup)
+        check_versions_servable(config.entities, self._lookup, self._is_feature_spec)
         with self._lock:
             endpoint = self._endpoint(name)
             self._refuse_in_flight(endpoint)

@@ -141,6 +141,7 @@ class ServingEndpointClient:
 
     def create(self, obj: Managed[ServingEndpointSpec], observation: Observation) -> WriteResult:
         desired = self._plan.desired
+        self._check_feature_specs(desired)
         self._take_write_slot()
         gateway = AiGatewayConfig.from_dict(desired.ai_gateway) if desired.ai_gateway else None
         self._w.serving_endpoints.create(
@@ -165,6 +166,7 @@ class ServingEndpointClient:
         desired = plan.desired
         result = WriteResult()
         if plan.config_changes:
+            self._check_feature_specs(desired)
             self._take_write_slot()
             self._w.serving_endpoints.update_config(
                 desired.name,
@@ -218,6 +220,22 @@ class ServingEndpointClient:
                 from None
         return str(version.version)
 
+    def _check_feature_specs(self, desired: DesiredEndpoint) -> None:
+        """An entity served without a version names a feature spec: it must exist, or the write
+        would be refused with a message in Databricks' terms rather than the spec's."""
+        for entity in desired.entities:
+            if not entity.serves_feature_spec:
+                continue
+            try:
+                self._w.feature_engineering.get_feature_spec(entity.entity_name)
+            except NotFound:
+                raise SpecError(reasons.NOT_FOUND, (
+                    f"served entity {entity.name}: {entity.entity_name} has neither "
+                    "entityVersion nor entityAlias, so it must be a feature spec, and no "
+                    "feature spec of that name exists in Databricks. Create it (a FeatureSpec "
+                    "object; list it in dependsOn to have the endpoint wait for it), or give "
+                    "entityVersion or entityAlias to serve a model")) from None
+
     def _take_write_slot(self) -> None:
         self._limiter.acquire_or_raise()
 
@@ -269,7 +287,8 @@ def _applied(desired: DesiredEndpoint, generation: int) -> dict:
     return {
         "generation": generation,
         "servedEntities": [{"name": e.name, "entityName": e.entity_name,
-                            "entityVersion": e.entity_version} for e in desired.entities],
+                            "entityVersion": e.entity_version or None}
+                           for e in desired.entities],
         "routes": [{"servedEntityName": name, "trafficPercentage": pct}
                    for name, pct in desired.routes],
     }
@@ -277,8 +296,9 @@ def _applied(desired: DesiredEndpoint, generation: int) -> dict:
 
 def _served_text(desired: DesiredEndpoint) -> str:
     share = dict(desired.routes)
-    return ", ".join(f"{e.name}={e.entity_name} v{e.entity_version} ({share.get(e.name, 0)}%)"
-                     for e in desired.entities)
+    return ", ".join(f"{e.name}={e.entity_name} "
+                     f"{'(feature spec)' if e.serves_feature_spec else 'v' + e.entity_version} "
+                     f"({share.get(e.name, 0)}%)" for e in desired.entities)
 
 
 def _tags_text(plan: _Plan) -> str:

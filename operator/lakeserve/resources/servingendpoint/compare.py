@@ -100,8 +100,8 @@ def _entity_diffs(desired: tuple[DesiredEntity, ...],
 
 def _entity_field_diffs(entity: DesiredEntity, current: ServedEntityOutput) -> list[str]:
     changed = []
-    if (entity.entity_name, entity.entity_version) != (current.entity_name,
-                                                        str(current.entity_version)):
+    current_version = "" if current.entity_version is None else str(current.entity_version)
+    if (entity.entity_name, entity.entity_version) != (current.entity_name, current_version):
         changed.append(f"entityVersion {current.entity_version} -> {entity.entity_version}"
                        if entity.entity_name == current.entity_name else "entityName")
     workload_type = current.workload_type.value if current.workload_type else DEFAULT_WORKLOAD_TYPE

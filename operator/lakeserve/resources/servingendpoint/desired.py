@@ -17,7 +17,6 @@ from databricks.sdk.service.serving import (
 )
 
 from lakeserve.api.servingendpoint import ServedEntity, ServingEndpointSpec
-from lakeserve.databricks.errors import SpecError
 
 OWNER_TAG = "lakeserve-owner"
 DEFAULT_WORKLOAD_TYPE = "CPU"
@@ -32,7 +31,7 @@ class DesiredEntity:
 
     name: str
     entity_name: str
-    entity_version: str
+    entity_version: str  # "" for a feature spec
     entity_alias: str | None
     workload_type: str
     scale_to_zero_enabled: bool
@@ -42,12 +41,16 @@ class DesiredEntity:
     sizing: tuple | None
     source: ServedEntity = field(compare=False, hash=False, repr=False)
 
+    @property
+    def serves_feature_spec(self) -> bool:
+        return self.source.serves_feature_spec
+
     def as_input(self) -> ServedEntityInput:
         spec = self.source
         return ServedEntityInput(
             name=self.name,
             entity_name=self.entity_name,
-            entity_version=self.entity_version,
+            entity_version=self.entity_version or None,  # none for a feature spec
             workload_size=spec.workload_size,
             workload_type=_workload_type(spec.workload_type),
             scale_to_zero_enabled=spec.scale_to_zero_enabled,
@@ -110,11 +113,8 @@ def desired_endpoint(spec: ServingEndpointSpec, metadata_name: str, owner: str,
 def _desired_entity(entity: ServedEntity, resolve_alias: AliasResolver) -> DesiredEntity:
     if entity.entity_alias is not None:
         version = resolve_alias(entity.entity_name, entity.entity_alias)
-    elif entity.entity_version is not None:
-        version = entity.entity_version
-    else:  # the CRD refuses this; the model is also used without the API server in tests
-        raise SpecError("InvalidSpec", f"served entity {entity.effective_name()}: give "
-                                       "entityVersion or entityAlias")
+    else:  # a literal version, or none for a feature spec
+        version = entity.entity_version or ""
     return DesiredEntity(
         name=entity.effective_name(),
         entity_name=entity.entity_name,

@@ -52,8 +52,8 @@ def failing_entities(config: ServedConfig | None) -> str:
             entity.state.deployment else ""
         if deployment in ("DEPLOYMENT_FAILED", "DEPLOYMENT_ABORTED"):
             message = entity.state.deployment_state_message or deployment
-            failed.append(f"{entity.name} ({entity.entity_name} v{entity.entity_version}): "
-                          f"{message}")
+            version = f" v{entity.entity_version}" if entity.entity_version else ""
+            failed.append(f"{entity.name} ({entity.entity_name}{version}): {message}")
     return "; ".join(failed) or "Databricks reports the update failed without an entity message"
 
 

@@ -123,3 +123,28 @@ def test_bad_rest_bodies_are_400s(body, fragment):
     with pytest.raises(ApiError) as failure:
         rest.definition(body)
     assert failure.value.status == 400 and fragment in failure.value.message
+
+
+SPEC = ObjectName("main", "default", "churn_features")
+
+
+def test_a_feature_spec_is_a_function_that_cannot_be_called(functions):
+    document = {"name": SPEC.full, "features": []}
+    info = functions.define_feature_spec(SPEC, document, USER)
+    assert functions.get(SPEC.full).function_id == info.function_id
+    assert [f.name for f in functions.list_functions("main", "default")] == ["churn_features"]
+    assert functions.feature_spec(SPEC.full) == document
+    assert functions.definition(SPEC.full) is None
+    with pytest.raises(FunctionCallError, match="is a feature spec"):
+        functions.call(SPEC.full)
+    with pytest.raises(FunctionExists):
+        functions.define_feature_spec(SPEC, document, USER)
+
+
+def test_feature_specs_survive_a_snapshot_and_go_with_drop(functions, ctx):
+    functions.define_feature_spec(SPEC, {"name": SPEC.full}, USER)
+    restored = FunctionStore(DeltaCatalog(ctx.data_dir, ctx.clock), ctx.clock)
+    restored.restore(functions.snapshot())
+    assert restored.feature_spec(SPEC.full) == {"name": SPEC.full}
+    assert restored.drop(SPEC.full)
+    assert restored.feature_spec(SPEC.full) is None

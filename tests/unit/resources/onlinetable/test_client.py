@@ -94,7 +94,7 @@ def test_a_table_it_has_no_record_of_is_someone_elses():
     outcome = engine.run(body())
     assert outcome.verdict.reason == reasons.ALREADY_EXISTS
     assert NAME in engine.condition("Stalled")["message"]
-    assert engine.finalize(body()) is None
+    assert engine.finalize(body(status={"owned": {"name": "someone-else's"}})) is None
     assert "delete" not in sdk.calls
 
 

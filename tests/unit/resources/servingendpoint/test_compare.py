@@ -146,3 +146,21 @@ def test_auto_capture_location_change_is_seen():
     spec = {**SPEC, "config": {**SPEC["config"], "autoCaptureConfig": {
         "catalogName": "main", "schemaName": "other"}}}
     assert compare.config_diff(desired(spec), endpoint().config) == ["config.autoCaptureConfig"]
+
+
+def test_a_feature_spec_entity_echoed_without_a_version_is_not_drift():
+    from databricks.sdk.service.serving import EndpointCoreConfigOutput
+
+    from lakeserve.api.servingendpoint import ServingEndpointSpec
+    from lakeserve.resources.servingendpoint.compare import config_diff
+    from lakeserve.resources.servingendpoint.desired import desired_endpoint
+
+    spec = ServingEndpointSpec.model_validate({"config": {"servedEntities": [
+        {"entityName": "main.churn.churn_features", "scaleToZeroEnabled": True}]}})
+    desired = desired_endpoint(spec, "ep", "ns/ep", lambda model, alias: "1")
+    served = EndpointCoreConfigOutput.from_dict({
+        "served_entities": [{"name": "churn_features", "entity_name": "main.churn.churn_features",
+                             "scale_to_zero_enabled": True, "workload_type": "CPU"}],
+        "traffic_config": {"routes": [{"served_entity_name": "churn_features",
+                                       "traffic_percentage": 100}]}})
+    assert config_diff(desired, served) == []

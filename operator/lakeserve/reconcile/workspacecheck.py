@@ -85,8 +85,8 @@ class WorkspaceChecker:
         if users:
             listed = ", ".join(sorted(users)[:5]) + (" …" if len(users) > 5 else "")
             verdict = Verdict.reconciling(reasons.DELETING, (
-                f"kept while {len(users)} object(s) reconciled in it still exist (they need it to "
-                f"delete their Databricks objects): {listed}"))
+                f"kept while {len(users)} object(s) owning Databricks objects in it still exist "
+                f"(they need it to delete those): {listed}"))
             memory.status = await self.publisher.write_status(
                 INFOS[kind], {**body, "status": memory.status or body.get("status")},
                 Report(verdict))

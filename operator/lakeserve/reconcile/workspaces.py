@@ -309,14 +309,15 @@ def other_workspace(dependency: Mapping[str, Any], resolved: Resolved) -> str | 
 
 def user_key(namespace: str, spec: Mapping[str, Any],
              status: Mapping[str, Any]) -> tuple[str, str | None, str] | None:
-    """The workspace object a managed object may need for its own deletion: the one it was
-    reconciled in (status.workspace), unless it leaves its Databricks object in place anyway.
-    An object that was never admitted has no status.workspace, and only the object's own
-    namespace counts, so no tenant can hold up another namespace's Workspace."""
+    """The workspace object a managed object needs for its own deletion: the one it was
+    reconciled in (status.workspace) while it owns a Databricks object there (status.owned;
+    without it deletion makes no call), unless it leaves that object in place anyway. An object
+    that was never admitted has no status.workspace, and only the object's own namespace
+    counts, so no tenant can hold up another namespace's Workspace."""
     ref = spec.get("workspaceRef") or {}
     recorded = status.get("workspace") or {}
     kind = ref.get("kind") or api.KIND
-    if not ref or spec.get("deletionPolicy") == "Orphan" \
+    if not ref or not status.get("owned") or spec.get("deletionPolicy") == "Orphan" \
             or spec.get("managementPolicy") == "ObserveOnly":
         return None
     if (recorded.get("kind"), recorded.get("name")) != (kind, ref.get("name")):

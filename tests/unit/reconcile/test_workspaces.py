@@ -234,7 +234,7 @@ def test_deletion_after_the_secret_went_uses_the_last_client_built():
      {"owned": {"name": "x"}, "workspace": {"kind": "ClusterWorkspace", "name": "shared"}},
      ("ClusterWorkspace", None, "shared")),
     ({"workspaceRef": {"name": "dev"}}, {"workspace": {"kind": "Workspace", "name": "dev"}},
-     ("Workspace", "ns", "dev")),
+     None),
     ({"workspaceRef": {"name": "dev", "namespace": "other"}},
      {"owned": {"name": "x"}, "workspace": {"kind": "Workspace", "name": "dev"}},
      ("Workspace", "ns", "dev")),
@@ -244,7 +244,7 @@ def test_deletion_after_the_secret_went_uses_the_last_client_built():
      {"owned": {"name": "x"}, "workspace": {"kind": "Workspace", "name": "dev"}}, None),
     ({}, {"owned": {"name": "x"}}, None),
 ], ids=["created-through-a-workspace", "created-through-a-cluster-workspace",
-        "reconciled-there-marker-owned-or-not",
+        "reconciled-there-owning-nothing",
         "another-namespace-counts-as-its-own", "never-admitted", "orphans-its-object",
         "default-workspace"])
 def test_which_workspace_object_an_object_needs_for_its_own_deletion(spec_, status, expected):
@@ -267,9 +267,22 @@ def test_an_object_admitted_once_waits_to_be_deleted_until_admitted_again():
                                selector={"matchLabels": {"tenant": "b"}}))
     the_body = referring({"kind": "ClusterWorkspace", "name": "shared"})
     the_body["status"] = {"workspace": {"kind": "ClusterWorkspace", "name": "shared",
-                                        "host": HOST_A}}
+                                        "host": HOST_A}, "owned": {"name": "ep"}}
     assert tenancy.finalize(the_body) is not None, "blocked, not finished"
     assert reasons.WORKSPACE_NOT_ALLOWED in [e.reason for e in tenancy.events.warnings()]
+
+
+def test_an_object_admitted_once_that_owns_nothing_is_deleted_without_a_call():
+    client = ScriptedClient([])
+    tenancy = Tenancy(client)
+    tenancy.add(workspace_body("ClusterWorkspace", "shared",
+                               selector={"matchLabels": {"tenant": "b"}}))
+    the_body = referring({"kind": "ClusterWorkspace", "name": "shared"})
+    the_body["status"] = {"workspace": {"kind": "ClusterWorkspace", "name": "shared",
+                                        "host": HOST_A}}
+    assert tenancy.finalize(the_body) is None
+    assert client.writes == [] and tenancy.kube.secret_reads == []
+    assert tenancy.events.reasons() == [reasons.NOT_OWNED]
 
 
 def test_a_workspace_whose_new_spec_is_still_being_checked_serves_on():

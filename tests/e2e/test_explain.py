@@ -20,6 +20,7 @@ FIELDS = [
     ("clusterworkspace.spec.allowedNamespaces", "{} admits every namespace"),
     ("workspace.status.identity", "application id"),
     ("servingendpoint.spec.workspaceRef.namespace", "Only this object's own namespace"),
+    ("featurespec.spec.workspaceRef.name", "metadata.name of it"),
 ]
 
 

@@ -132,8 +132,8 @@ class DevCluster:
 
     def restart_apiserver(self) -> None:
         """Stop the running kube-apiserver (SIGTERM) and start it again on the same port, with
-        the same certificates and etcd: clients keep their kubeconfig and see a short outage,
-        the way a control-plane upgrade looks to an operator."""
+        the same certificates, etcd and audit log: clients keep their kubeconfig and see a short
+        outage, the way a control-plane upgrade looks to an operator."""
         with self._lock():
             state = load_state(self.directory)
             if state is None or not _all_running(state):
@@ -145,7 +145,7 @@ class DevCluster:
             index = state.processes.index(old)
             new = spawn(KUBE_APISERVER, apiserver_command(
                 binaries.kube_apiserver, credentials, state.ports[KUBE_APISERVER],
-                state.ports[ETCD]), self.logs / f"{KUBE_APISERVER}.log")
+                state.ports[ETCD], audit=self._audit()), self.logs / f"{KUBE_APISERVER}.log")
             state.processes[index] = new
             save_state(self.directory, state)
             self._wait(state, _api_probe(state.server, "kube-apiserver to be ready again",

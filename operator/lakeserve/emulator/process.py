@@ -153,7 +153,7 @@ class EmulatorProcess:
         if self.client_id and self.client_secret:
             env[CLIENT_ID_ENV], env[CLIENT_SECRET_ENV] = self.client_id, self.client_secret
         command = [self.python, "-m", "lakeserve", "emulator", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--token", self.token,
+                   "--port", str(self.port), f"--token={self.token}",  # it may start with -
                    "--data-dir", str(self.data_dir)]
         if self.workspace_id:
             command += ["--workspace-id", self.workspace_id]

@@ -112,7 +112,6 @@ import json  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 
-import yaml  # noqa: E402
 from databricks.sdk import WorkspaceClient  # noqa: E402
 from databricks.sdk.config import Config  # noqa: E402
 
@@ -264,7 +263,9 @@ class Cluster:
         self.kubectl, self.namespace = kubectl, namespace
 
     def apply(self, manifest: dict | str, check: bool = True):
-        text = manifest if isinstance(manifest, str) else yaml.safe_dump(manifest)
+        # A dict goes as JSON: PyYAML leaves strings such as 396e17 (a random suffix) unquoted,
+        # and kubectl's YAML reads them as numbers.
+        text = manifest if isinstance(manifest, str) else json.dumps(manifest)
         return self.kubectl("apply", "-n", self.namespace, "-f", "-", input=text, check=check)
 
     def get(self, kind: str, name: str) -> dict | None:

@@ -116,6 +116,7 @@ from databricks.sdk import WorkspaceClient  # noqa: E402
 from databricks.sdk.config import Config  # noqa: E402
 
 from lakeserve.emulator.process import EmulatorProcess  # noqa: E402
+from lakeserve.emulator.settings import EmulatorSettings  # noqa: E402
 from lakeserve.operator_process import OperatorProcess  # noqa: E402
 from tests import reasons as produced  # noqa: E402
 
@@ -234,6 +235,31 @@ def second_workspace(run_record: RunRecord) -> Iterator[Workspace]:
                          client_secret=client_secret) as emulator:
         run_record.secret(emulator.token, client_secret)
         yield Workspace(emulator.host, emulator.token, emulator)
+
+
+@pytest.fixture
+def workspace_settings(workspace: Workspace) -> Iterator[Callable[..., None]]:
+    """``apply(**settings)`` changes emulator settings for one test; they are restored after it.
+
+    Against a real workspace a setting cannot be chosen: the default value is a no-op there and
+    any other value skips the test.
+    """
+    before: dict = {}
+
+    def apply(**settings: object) -> None:
+        if workspace.emulator is None:
+            defaults = EmulatorSettings().as_dict()
+            if any(defaults.get(key) != value for key, value in settings.items()):
+                pytest.skip("chooses how the emulator answers (running against a real workspace)")
+            return
+        current = workspace.emulator.control("GET", "/_emulator/settings")
+        for key in settings:
+            before.setdefault(key, current[key])
+        workspace.emulator.control("PUT", "/_emulator/settings", settings)
+
+    yield apply
+    if before and workspace.emulator is not None:
+        workspace.emulator.control("PUT", "/_emulator/settings", before)
 
 
 @pytest.fixture(scope="session")

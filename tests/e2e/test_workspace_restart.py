@@ -63,7 +63,8 @@ def online_table(source: str) -> dict:
             "metadata": {"name": "features"},
             "spec": {"name": f"{source}_online", "sourceTableFullName": source,
                      "primaryKeyColumns": ["customerID"], "syncMode": "Triggered",
-                     "databaseInstanceName": INSTANCE}}
+                     "databaseInstanceName": INSTANCE,
+                     "logicalDatabaseName": "databricks_postgres"}}
 
 
 def feature_function(name: str) -> dict:

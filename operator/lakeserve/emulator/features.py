@@ -61,8 +61,9 @@ def add_feature_side(app: FastAPI, ctx: EmulatorContext) -> None:
                                  lambda: ctx.settings.feature_spec_echo)
     instances = InstanceService(ctx)
     engine = SyncEngine(ctx, catalog, OnlineStore())
-    synced = SyncedTables(engine, instances, catalog)
-    legacy = LegacyOnlineTables(engine, catalog)
+    synced = SyncedTables(engine, instances, catalog,
+                          lambda: ctx.settings.change_data_feed_missing)
+    legacy = LegacyOnlineTables(engine, catalog, lambda: ctx.settings.legacy_online_tables)
 
     app.state.catalog = catalog
     app.state.constraints = constraints
@@ -98,6 +99,7 @@ def _persist(ctx: EmulatorContext, instances: InstanceService, engine: SyncEngin
     """The feature side's state under --data-dir (the catalog's tables are on disk already)."""
     persistence = ctx.persistence
     persistence.register("database_instances", instances)
+    persistence.register("database_catalogs", instances.catalog_area())
     persistence.register("online_tables", engine)  # synced and legacy, pipelines, runs
     persistence.register("online_store", engine.store, revision=lambda: engine.store.generation)
     persistence.register("functions", functions)

@@ -20,11 +20,12 @@ log = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_emulator"
 HOST_METADATA_PATH = "/.well-known/databricks-config"
-PROTECTED_PREFIXES = ("/api/", "/serving-endpoints/")
+PROTECTED_PREFIXES = ("/api/", "/serving-endpoints/", "/route-optimized/")
 # Token requests may carry a client secret; scoring payloads (up to 16 MB, thousands per second)
 # would pin memory in the call log; inference tables keep those.
 # File contents are neither JSON nor small.
-UNLOGGED_BODY_PREFIXES = ("/oidc/", "/serving-endpoints/", "/api/2.0/fs/files/", "/presigned/")
+UNLOGGED_BODY_PREFIXES = ("/oidc/", "/serving-endpoints/", "/route-optimized/",
+                          "/api/2.0/fs/files/", "/presigned/")
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 # Requests that change nothing unless a state machine moves on (which marks the state changed).
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -98,7 +98,8 @@ def test_killed_during_create_of_a_synced_table(faulty, workspace, fault_operato
                 "metadata": {"name": "table"},
                 "spec": {"name": name, "sourceTableFullName": source,
                          "primaryKeyColumns": ["customerID"], "syncMode": "Snapshot",
-                         "databaseInstanceName": instance}}
+                         "databaseInstanceName": instance,
+                         "logicalDatabaseName": "databricks_postgres"}}
     kill_during(fault_operator, faults, poll, "POST", "^/api/2.0/database/synced_tables$",
                 lambda: faulty.apply(manifest))
     body = faulty.wait("onlinetable", "table", timeout=60)

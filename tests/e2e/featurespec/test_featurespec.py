@@ -55,7 +55,8 @@ def echo(workspace):
 def online_table(table):
     return {"apiVersion": API, "kind": "OnlineTable", "metadata": {"name": "features-online"},
             "spec": {"name": f"{table}_online", "sourceTableFullName": table,
-                     "primaryKeyColumns": ["customerID"], "databaseInstanceName": INSTANCE}}
+                     "primaryKeyColumns": ["customerID"], "databaseInstanceName": INSTANCE,
+                     "logicalDatabaseName": "databricks_postgres"}}
 
 
 def feature_function(fn_name):

@@ -9,7 +9,9 @@ Errors chosen where Databricks' exact answer is not known (documented guesses):
 - endpoint without a serving config (creating, or its creation failed): 400 ``INVALID_STATE``;
 - body over 16 MB: 413 ``BAD_REQUEST`` (checked from ``Content-Length``, before any parsing);
 - endpoint serving external models: 400 ``BAD_REQUEST`` (the emulator runs MLflow models only);
-- version registered without artifacts: 400 ``BAD_REQUEST`` naming the entity and version.
+- version registered without artifacts: 400 ``BAD_REQUEST`` naming the entity and version;
+- a route-optimized endpoint queried at the workspace path: 400 ``BAD_REQUEST`` naming its
+  ``endpoint_url`` (Databricks documents that such endpoints are queried there).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from lakeserve.emulator.context import EmulatorContext
-from lakeserve.emulator.errors import ApiError
+from lakeserve.emulator.errors import ApiError, not_found
 from lakeserve.emulator.inference_tables.rows import LoggedCall, build_row, payload_tables
 from lakeserve.emulator.inference_tables.writer import InferenceTableWriter
 from lakeserve.emulator.invocations.deployment import ServedConfig, ServedEntity, ServedFeatures
@@ -64,12 +66,15 @@ class InvocationService:
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    async def invoke(self, name: str, request: Request) -> Response:
+    async def invoke(self, name: str, request: Request,
+                     endpoint_id: str | None = None) -> Response:
+        """``endpoint_id`` is set when the request came to a route-optimized endpoint's URL."""
         arrived = self._ctx.clock.now()
         check_size(request.headers.get("content-length"))
         body = await request.body()
         check_size(len(body))
         endpoint = self._serving.endpoint(name)
+        _check_address(endpoint, endpoint_id)
         served = _served_config(endpoint)
         entity = served.choose(self._rng)
         model = entity.model()
@@ -111,6 +116,15 @@ class InvocationService:
             return
         for table in tables:
             self._tables.append(table, row)
+
+
+def _check_address(endpoint: Endpoint, endpoint_id: str | None) -> None:
+    if endpoint_id is None and endpoint.route_optimized:
+        raise bad_request(f"Endpoint '{endpoint.name}' is route optimized: query it at its "
+                          f"endpoint_url {endpoint.endpoint_url}")
+    if endpoint_id is not None and (endpoint_id != endpoint.id or not endpoint.route_optimized):
+        raise not_found(f"No route-optimized endpoint '{endpoint.name}' with id "
+                        f"'{endpoint_id}'.")
 
 
 def _served_config(endpoint: Endpoint) -> ServedConfig:

@@ -28,7 +28,7 @@ from lakeserve.emulator.serving.inference import normalize_table_config
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 MAX_ENDPOINT_NAME_LENGTH = 63
-MAX_SERVED_ENTITIES = 15
+MAX_SERVED_ENTITIES = 10  # SDK ServingEndpointsAPI docstring; Terraform provider docs
 MAX_ENVIRONMENT_VARS = 30
 WORKLOAD_SIZES = ("Small", "Medium", "Large")
 READY = "READY"

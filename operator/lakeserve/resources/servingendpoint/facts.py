@@ -31,7 +31,7 @@ def endpoint_facts(endpoint: ServingEndpointDetailed, desired: DesiredEndpoint,
         **EMPTY_FACTS,
         "endpointName": endpoint.name,
         "endpointId": endpoint.id,
-        "url": f"{host}/serving-endpoints/{endpoint.name}/invocations",
+        "url": query_url(endpoint, host),
         "state": {
             "ready": state.ready.value if state and state.ready else None,
             "configUpdate": state.config_update.value if state and state.config_update else None,
@@ -42,6 +42,14 @@ def endpoint_facts(endpoint: ServingEndpointDetailed, desired: DesiredEndpoint,
         "pendingServedEntities": _entities(pending, aliases) if pending and serving else None,
         "inferenceTable": inference_table(endpoint),
     }
+
+
+def query_url(endpoint: ServingEndpointDetailed, host: str) -> str:
+    """Where the endpoint answers queries: a route-optimized endpoint at its own endpoint_url
+    (Databricks docs, "Query route-optimized serving endpoints"), others at the workspace."""
+    plane = endpoint.data_plane_info.query_info if endpoint.data_plane_info else None
+    return endpoint.endpoint_url or (plane.endpoint_url if plane else None) or \
+        f"{host}/serving-endpoints/{endpoint.name}/invocations"
 
 
 def failing_entities(config: ServedConfig | None) -> str:

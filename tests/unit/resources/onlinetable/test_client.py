@@ -32,6 +32,9 @@ class FakeSdk:
                                         create_synced_database_table=self._create,
                                         delete_synced_database_table=self._delete)
         self.online_tables = SimpleNamespace(get=self._missing, delete=self._missing)
+        # observe reads the synced table as raw JSON (its state may be one the SDK cannot decode)
+        self.api_client = SimpleNamespace(
+            do=lambda method, path: self._get(path.rsplit("/", 1)[1]).as_dict())
 
     def _get(self, name):
         self.calls.append("get")

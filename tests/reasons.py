@@ -33,8 +33,9 @@ CATALOG: dict[str, str] = {
 }
 EVENT_ONLY = {reasons.CREATED, reasons.UPDATED, reasons.DELETED, reasons.ORPHANED,
               reasons.ADOPTED, reasons.NOT_OWNED, reasons.DRIFT_CORRECTED,
-              reasons.RECREATED_MISSING, reasons.ALIAS_MOVED, rollout.ROLLOUT_STARTED,
-              rollout.ROLLOUT_PROGRESSED, rollout.PROMOTED, rollout.ANALYSIS_FAILED}
+              reasons.RECREATED_MISSING, reasons.ALIAS_MOVED, reasons.IN_USE,
+              rollout.ROLLOUT_STARTED, rollout.ROLLOUT_PROGRESSED, rollout.PROMOTED,
+              rollout.ANALYSIS_FAILED}
 CONDITION_REASONS = set(CATALOG.values()) - EVENT_ONLY
 
 SEEN: set[str] = set()

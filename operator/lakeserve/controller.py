@@ -1,11 +1,14 @@
 """kopf wiring, and nothing else: each handler hands the object to the scheduler or the engine.
 
 Per kind: a daemon (the object's worker), a watch-event handler (wakes the worker on changes that
-matter) and a deletion handler behind the ``lakeserve.dev/finalizer`` finalizer.
+matter) and a deletion handler behind the ``lakeserve.dev/finalizer`` finalizer. Workspace and
+ClusterWorkspace are wired the same way to the workspace check; an index of the managed objects
+by the workspace they need for their own deletion keeps a workspace object while it is needed.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
@@ -14,13 +17,22 @@ from typing import Any
 
 import kopf
 
+from lakeserve.api import WORKSPACE_KINDS
 from lakeserve.api.common import FINALIZER, GROUP, VERSION
+from lakeserve.api.crd import KindInfo
+from lakeserve.api.workspace import CLUSTER_KIND
+from lakeserve.databricks.clients import ClientBuilder
+from lakeserve.databricks.limiter import HostLimiters
+from lakeserve.databricks.tenants import WorkspaceClients
 from lakeserve.databricks.workspace import WorkspaceProvider
 from lakeserve.kinds import registrations
 from lakeserve.kube import KubeApi, load_client_config
 from lakeserve.metrics import Metrics, http_session
+from lakeserve.reconcile.blocking import run_blocking
 from lakeserve.reconcile.engine import Engine, Registration
 from lakeserve.reconcile.scheduler import Scheduler
+from lakeserve.reconcile.workspacecheck import WorkspaceChecker
+from lakeserve.reconcile.workspaces import WorkspaceResolver, user_key, workspace_key
 from lakeserve.redact import install_log_redaction
 from lakeserve.resources.base import Event
 from lakeserve.settings import Settings
@@ -40,8 +52,14 @@ class Runtime:
     """What the handlers share; built at operator startup."""
 
     scheduler: Scheduler | None = None
+    workspace_scheduler: Scheduler | None = None
+    resolver: WorkspaceResolver | None = None
     kube: KubeApi | None = None
     executor: ThreadPoolExecutor | None = None
+    builder: ClientBuilder | None = None
+
+    def serves_cluster_workspaces(self, **_: Any) -> bool:
+        return bool(self.resolver and self.resolver.serves_cluster_workspaces)
 
 
 runtime = Runtime()
@@ -65,18 +83,40 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     metrics = Metrics()
     if config.metrics_port:
         metrics.serve(config.metrics_port)
-    workspaces = WorkspaceProvider(config, runtime.kube.read_secret,
-                                   on_client=lambda client: metrics.instrument(http_session(client)))
-    engine = Engine(config, workspaces, runtime.kube, KopfEvents(), registrations(config),
-                    executor=runtime.executor, metrics=metrics)
+    engine, checker = _engines(config, metrics)
     runtime.scheduler = Scheduler(engine)
+    runtime.workspace_scheduler = Scheduler(checker)
     install_log_redaction()
+
+
+def _engines(config: Settings, metrics: Metrics) -> tuple[Engine, WorkspaceChecker]:
+    """The engine of the managed kinds and the check of the workspace kinds, sharing clients,
+    write limiters and the resolution of workspaces."""
+    def instrument(client: Any) -> None:
+        metrics.instrument(http_session(client))
+
+    runtime.builder = ClientBuilder(config.client_build_timeout)
+    limiters = HostLimiters(config.write_limit, config.write_window)
+    default = WorkspaceProvider(config, runtime.kube.read_secret, on_client=instrument,
+                                builder=runtime.builder, limiters=limiters)
+    clients = WorkspaceClients(config, runtime.builder, limiters, on_client=instrument)
+    runtime.resolver = WorkspaceResolver(
+        config, runtime.kube, default, clients, functools.partial(run_blocking, runtime.executor),
+        wake=lambda uid: runtime.workspace_scheduler and runtime.workspace_scheduler.wake(uid))
+    events = KopfEvents()
+    engine = Engine(config, default, runtime.kube, events, registrations(config),
+                    executor=runtime.executor, metrics=metrics, tenancy=runtime.resolver)
+    checker = WorkspaceChecker(config, runtime.resolver, runtime.kube, events,
+                               executor=runtime.executor, metrics=metrics)
+    return engine, checker
 
 
 @kopf.on.cleanup()
 async def cleanup(**_: Any) -> None:
     if runtime.executor:
         runtime.executor.shutdown(wait=False, cancel_futures=True)
+    if runtime.builder:
+        runtime.builder.shutdown()
     if runtime.kube:
         runtime.kube.close()
 
@@ -99,9 +139,41 @@ def _register(registration: Registration) -> None:
         if delay is not None:
             raise kopf.TemporaryError("the Databricks object is still being deleted", delay=delay)
 
+    @kopf.index(GROUP, VERSION, plural, id=f"{plural}_workspace_users")
+    def workspace_users(namespace: str, name: str, spec: kopf.Spec, status: kopf.Status,
+                        **_: Any) -> dict | None:
+        key = user_key(namespace, spec, status)
+        return {key: f"{kind} {namespace}/{name}"} if key else None
+
+
+def _register_workspace_kind(info: KindInfo) -> None:
+    kind, plural = info.kind, info.plural
+    served = runtime.serves_cluster_workspaces if kind == CLUSTER_KIND else None
+
+    @kopf.daemon(GROUP, VERSION, plural, id=f"{plural}-worker", cancellation_timeout=10.0,
+                 when=served)
+    async def worker(body: kopf.Body, stopped: kopf.DaemonStopped, **_: Any) -> None:
+        await runtime.workspace_scheduler.run_worker(kind, body, stopped)
+
+    @kopf.on.event(GROUP, VERSION, plural, id=f"{plural}-notice", when=served)
+    async def notice(body: kopf.Body, **_: Any) -> None:
+        if runtime.workspace_scheduler:
+            runtime.workspace_scheduler.notice(kind, body)
+
+    @kopf.on.delete(GROUP, VERSION, plural, id=f"{plural}-finalize", when=served)
+    async def finalize(body: kopf.Body, **kwargs: Any) -> None:
+        key = workspace_key(kind, body)
+        users = {user for name, index in kwargs.items() if name.endswith("_workspace_users")
+                 for user in index.get(key, [])}
+        delay = await runtime.workspace_scheduler.engine.finalize(kind, body, users)
+        if delay is not None:
+            raise kopf.TemporaryError("objects still need this workspace", delay=delay)
+
 
 for _registration in registrations(Settings()).values():
     _register(_registration)
+for _info in WORKSPACE_KINDS:
+    _register_workspace_kind(_info)
 
 
 def run_operator(namespaces: list[str], all_namespaces: bool, liveness: str | None,

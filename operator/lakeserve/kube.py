@@ -42,9 +42,14 @@ class KubeApi:
     async def patch_status(self, info: KindInfo, namespace: str, name: str,
                            patch: Mapping[str, Any]) -> None:
         def call() -> None:
+            body = {"status": dict(patch)}
             try:
-                self._custom.patch_namespaced_custom_object_status(
-                    GROUP, VERSION, namespace, info.plural, name, {"status": dict(patch)})
+                if info.cluster_scoped:
+                    self._custom.patch_cluster_custom_object_status(
+                        GROUP, VERSION, info.plural, name, body)
+                else:
+                    self._custom.patch_namespaced_custom_object_status(
+                        GROUP, VERSION, namespace, info.plural, name, body)
             except ApiException as exc:
                 if exc.status != 404:  # deleted meanwhile: nothing to report on
                     raise
@@ -53,12 +58,38 @@ class KubeApi:
     async def get_object(self, info: KindInfo, namespace: str, name: str) -> Mapping | None:
         def call() -> Mapping | None:
             try:
+                if info.cluster_scoped:
+                    return self._custom.get_cluster_custom_object(GROUP, VERSION, info.plural, name)
                 return self._custom.get_namespaced_custom_object(
                     GROUP, VERSION, namespace, info.plural, name)
             except ApiException as exc:
                 if exc.status == 404:
                     return None
                 raise
+        return await self._run(call)
+
+    async def namespace_labels(self, name: str) -> dict[str, str] | None:
+        """The labels of a namespace; None when it does not exist."""
+        def call() -> dict[str, str] | None:
+            try:
+                return dict(self._core.read_namespace(name).metadata.labels or {})
+            except ApiException as exc:
+                if exc.status == 404:
+                    return None
+                raise
+        return await self._run(call)
+
+    async def read_versioned_secret(self, namespace: str,
+                                    name: str) -> tuple[dict[str, str], str] | None:
+        """A Secret's decoded data and its resourceVersion; None when it does not exist."""
+        def call() -> tuple[dict[str, str], str] | None:
+            try:
+                secret = self._core.read_namespaced_secret(name, namespace)
+            except ApiException as exc:
+                if exc.status == 404:
+                    return None
+                raise
+            return _decoded(secret.data), secret.metadata.resource_version or ""
         return await self._run(call)
 
     def read_secret(self, namespace: str, name: str) -> dict[str, str] | None:
@@ -69,10 +100,14 @@ class KubeApi:
             if exc.status == 404:
                 return None
             raise
-        return {key: base64.b64decode(value).decode() for key, value in (secret.data or {}).items()}
+        return _decoded(secret.data)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def _run(self, fn):
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+
+def _decoded(data: Mapping[str, str] | None) -> dict[str, str]:
+    return {key: base64.b64decode(value).decode() for key, value in (data or {}).items()}

@@ -20,6 +20,7 @@ from lakeserve.api.rollout import (
     Rollout,
     RolloutStatus,
 )
+from lakeserve.api.workspace import WORKSPACE_REF_DESCRIPTION, WorkspaceReference, workspace_ref_rule
 from lakeserve.api.common import (
     DELETION_POLICY_DESCRIPTION,
     MANAGEMENT_POLICY_DESCRIPTION,
@@ -455,6 +456,7 @@ class ServingEndpointSpec(CamelModel):
             immutable("routeOptimized", "create-only on Databricks", unless_recreate=True),
             immutable("description", "create-only on Databricks", unless_recreate=True),
             immutable("budgetPolicyId", "create-only on Databricks", unless_recreate=True),
+            workspace_ref_rule(),
             *AUTO_CAPTURE_RULES,
             *ROLLOUT_RULES,
         )
@@ -501,6 +503,9 @@ class ServingEndpointSpec(CamelModel):
                     "out as a canary: beside the old one, traffic moved step by step, each step "
                     "checked against the endpoint's metrics, rolled back on failure. Without "
                     "it the endpoint switches to the new version in one update.")
+
+    workspace_ref: WorkspaceReference | None = Field(
+        default=None, description=WORKSPACE_REF_DESCRIPTION)
 
     def endpoint_name(self, metadata_name: str) -> str:
         return self.name or metadata_name

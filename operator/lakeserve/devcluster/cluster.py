@@ -19,8 +19,10 @@ from pathlib import Path
 from lakeserve.devcluster.build import Binaries, ensure_binaries
 from lakeserve.devcluster.cache import file_lock
 from lakeserve.devcluster.components import (
+    AUDIT_POLICY,
     apiserver_command,
     apiserver_url,
+    audit_flags,
     controller_manager_command,
     etcd_command,
     etcd_url,
@@ -130,8 +132,8 @@ class DevCluster:
 
     def restart_apiserver(self) -> None:
         """Stop the running kube-apiserver (SIGTERM) and start it again on the same port, with
-        the same certificates and etcd: clients keep their kubeconfig and see a short outage,
-        the way a control-plane upgrade looks to an operator."""
+        the same certificates, etcd and audit log: clients keep their kubeconfig and see a short
+        outage, the way a control-plane upgrade looks to an operator."""
         with self._lock():
             state = load_state(self.directory)
             if state is None or not _all_running(state):
@@ -143,7 +145,7 @@ class DevCluster:
             index = state.processes.index(old)
             new = spawn(KUBE_APISERVER, apiserver_command(
                 binaries.kube_apiserver, credentials, state.ports[KUBE_APISERVER],
-                state.ports[ETCD]), self.logs / f"{KUBE_APISERVER}.log")
+                state.ports[ETCD], audit=self._audit()), self.logs / f"{KUBE_APISERVER}.log")
             state.processes[index] = new
             save_state(self.directory, state)
             self._wait(state, _api_probe(state.server, "kube-apiserver to be ready again",
@@ -207,7 +209,8 @@ class DevCluster:
             self._wait(state, Probe("etcd to report healthy", f"{etcd_url(ports[ETCD])}/health"),
                        deadline)
             self._launch(state, KUBE_APISERVER, apiserver_command(
-                binaries.kube_apiserver, credentials, ports[KUBE_APISERVER], ports[ETCD]))
+                binaries.kube_apiserver, credentials, ports[KUBE_APISERVER], ports[ETCD],
+                audit=self._audit()))
             self._wait(state, _api_probe(server, "kube-apiserver to be ready", "/readyz",
                                          credentials), deadline)
             self._launch(state, KUBE_CONTROLLER_MANAGER, controller_manager_command(
@@ -231,6 +234,17 @@ class DevCluster:
             raise
         say(f"up in {elapsed_since(started)}: {server}")
         return self.kubeconfig
+
+    @property
+    def audit_log(self) -> Path:
+        """Every request about Secrets (who, which, verb; never the data), one JSON per line."""
+        return self.logs / "audit.log"
+
+    def _audit(self) -> list[str]:
+        policy = self.directory / "audit-policy.yaml"
+        policy.write_text(AUDIT_POLICY)
+        self.logs.mkdir(parents=True, exist_ok=True)
+        return audit_flags(policy, self.audit_log)
 
     def _launch(self, state: ClusterState, name: str, argv: list[str]) -> None:
         state.processes.append(spawn(name, argv, self.logs / f"{name}.log"))

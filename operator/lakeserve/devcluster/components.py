@@ -50,8 +50,25 @@ def etcd_command(binary: Path, data_dir: Path, client_port: int, peer_port: int)
     ]
 
 
+# Audit only who reads or writes Secrets (Metadata level: never their values), so tests can
+# prove which Secrets a component read.
+AUDIT_POLICY = """apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  resources: [{group: "", resources: [secrets]}]
+- level: None
+"""
+
+
+def audit_flags(policy: Path, log: Path) -> list[str]:
+    return [f"--audit-policy-file={policy}", f"--audit-log-path={log}",
+            "--audit-log-maxsize=100", "--audit-log-maxbackup=1"]
+
+
 def apiserver_command(binary: Path, credentials: Credentials, port: int,
-                      etcd_client_port: int) -> list[str]:
+                      etcd_client_port: int, audit: list[str] | None = None) -> list[str]:
     return [
         str(binary),
         f"--bind-address={LOOPBACK}",
@@ -70,6 +87,7 @@ def apiserver_command(binary: Path, credentials: Credentials, port: int,
         "--disable-admission-plugins=ServiceAccount",
         "--allow-privileged=true",
         "--profiling=false",
+        *(audit or []),
     ]
 
 

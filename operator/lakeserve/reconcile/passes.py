@@ -12,6 +12,7 @@ from lakeserve.databricks.workspace import Workspace
 from lakeserve.reconcile.policy import ENGINE_ANNOTATIONS, Policy
 from lakeserve.reconcile.publish import Report
 from lakeserve.reconcile.timing import Pacing
+from lakeserve.reconcile.workspaces import Resolved
 from lakeserve.resources.base import ExternalClient, Managed, no_dependencies
 
 
@@ -62,6 +63,7 @@ class Pass:
     policy: Policy | None = None
     inputs: str = ""
     workspace: Workspace | None = None
+    resolved: Resolved | None = None  # the workspace of this pass, once known
     creating: bool = False
 
 

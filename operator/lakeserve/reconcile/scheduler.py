@@ -15,8 +15,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from lakeserve.reconcile.engine import Engine
-from lakeserve.reconcile.policy import ENGINE_ANNOTATIONS
+from lakeserve.reconcile.engine import PassOutcome
+from lakeserve.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,18 @@ class StopFlag(Protocol):
     def wait(self, timeout: float | None = None) -> Any: ...
 
 
+class Reconciler(Protocol):
+    """The engine, or the workspace check: what a worker runs."""
+
+    settings: Settings
+
+    async def reconcile(self, kind: str, body: Mapping[str, Any]) -> PassOutcome: ...
+
+    def watched_annotations(self, kind: str) -> tuple[str, ...]: ...
+
+
 class Scheduler:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Reconciler):
         self.engine = engine
         self._wakeups: dict[str, asyncio.Event] = {}
         self._seen: dict[str, tuple] = {}
@@ -54,6 +64,12 @@ class Scheduler:
         if wake is not None and self._fingerprint(kind, body) != self._seen.get(uid):
             wake.set()
 
+    def wake(self, uid: str) -> None:
+        """Run the object's next pass now (e.g. a workspace its objects found failing)."""
+        wake = self._wakeups.get(uid)
+        if wake is not None:
+            wake.set()
+
     async def _pass(self, kind: str, body: Mapping[str, Any]) -> float:
         try:
             return (await self.engine.reconcile(kind, body)).requeue_after
@@ -74,7 +90,7 @@ class Scheduler:
 
     def _fingerprint(self, kind: str, body: Mapping[str, Any]) -> tuple:
         meta = body.get("metadata") or {}
-        watched = ENGINE_ANNOTATIONS + self.engine.registrations[kind].watched_annotations
+        watched = self.engine.watched_annotations(kind)
         annotations = meta.get("annotations") or {}
         return (meta.get("generation"), bool(meta.get("deletionTimestamp")),
                 tuple(annotations.get(key) for key in watched))

@@ -39,6 +39,9 @@ class FakeKube:
     objects: dict[tuple[str, str], dict] = field(default_factory=dict)
     status: dict = field(default_factory=dict)
     log: list[str] | None = None
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # namespace -> labels
+    secrets: dict[tuple[str, str], tuple[dict, str]] = field(default_factory=dict)
+    secret_reads: list[tuple[str, str]] = field(default_factory=list)
 
     async def patch_status(self, info, namespace, name, patch):
         self.patches.append(patch)
@@ -49,6 +52,13 @@ class FakeKube:
 
     async def get_object(self, info, namespace, name):
         return self.objects.get((info.kind, name))
+
+    async def namespace_labels(self, name):
+        return self.labels.get(name)
+
+    async def read_versioned_secret(self, namespace, name):
+        self.secret_reads.append((namespace, name))
+        return self.secrets.get((namespace, name))
 
 
 @dataclass

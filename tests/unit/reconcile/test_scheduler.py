@@ -6,6 +6,7 @@ import pytest
 
 from lakeserve.reconcile.conditions import Verdict
 from lakeserve.reconcile.engine import PassOutcome
+from lakeserve.reconcile.policy import ENGINE_ANNOTATIONS
 from lakeserve.reconcile.scheduler import Scheduler
 from lakeserve.settings import Settings
 
@@ -40,7 +41,9 @@ class CountingEngine:
         self.fail = fail
         self.passes = 0
         self.passed = asyncio.Event()
-        self.registrations = {"K": type("R", (), {"watched_annotations": ("a/b",)})()}
+
+    def watched_annotations(self, kind):
+        return ENGINE_ANNOTATIONS + ("a/b",)
 
     async def reconcile(self, kind, body):
         self.passes += 1

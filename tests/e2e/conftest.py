@@ -178,6 +178,26 @@ class RestartableOperator:
         self.process.start()
 
 
+def module_operator(name: str, settings: dict, prefix: str, extra_env=None):
+    """The module-scoped fixture ``<name>_operator``: the module's own RestartableOperator,
+    stopped after the module."""
+
+    @pytest.fixture(scope="module", name=f"{name}_operator")
+    def operator(kubeconfig, workspace, crds, tmp_path_factory) -> Iterator[RestartableOperator]:
+        workspace.require_emulator()
+        log = tmp_path_factory.mktemp(f"{name}-operator") / "operator.log"
+        running = RestartableOperator(kubeconfig, workspace.host, workspace.token, log,
+                                      settings, prefix, extra_env)
+        running.process.start()
+        try:
+            yield running
+        finally:
+            running.process.stop()
+            print(f"\n{name} operator log: {log}")
+
+    return operator
+
+
 class RunRecord:
     """Every secret value the e2e run used, and what each test namespace showed (events, the
     lakeserve objects' status) before it was deleted: test_secrets.py scans it all, with the

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.e2e.conftest import OPERATOR_SETTINGS, Cluster, Figures, RestartableOperator
+from tests.e2e.conftest import OPERATOR_SETTINGS, Cluster, Figures, module_operator
 
 PREFIX = "flt-"
 # Requests slower than this time out in the operator (the SDK's budget is smaller still).
@@ -21,18 +21,7 @@ HTTP_TIMEOUT = 3
 SETTINGS = {**OPERATOR_SETTINGS, "http_timeout": str(HTTP_TIMEOUT), "retry_timeout": "2"}
 
 
-@pytest.fixture(scope="module")
-def fault_operator(kubeconfig, workspace, crds, tmp_path_factory) -> Iterator[RestartableOperator]:
-    workspace.require_emulator()
-    log = tmp_path_factory.mktemp("fault-operator") / "operator.log"
-    operator = RestartableOperator(kubeconfig, workspace.host, workspace.token, log,
-                                   SETTINGS, PREFIX)
-    operator.process.start()
-    try:
-        yield operator
-    finally:
-        operator.process.stop()
-        print(f"\nfault operator log: {log}")
+fault_operator = module_operator("fault", SETTINGS, PREFIX)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from lakeserve.api.rollout import PROMOTE_REQUESTED_ANNOTATION, ROLLOUT_ABORT_AN
 from lakeserve.emulator.settings import FIDELITY_CHOICES
 from lakeserve.reconcile import reasons
 from lakeserve.resources.servingendpoint import rollout
-from tests.e2e.conftest import OPERATOR_SETTINGS, Cluster, RestartableOperator
+from tests.e2e.conftest import OPERATOR_SETTINGS, Cluster, module_operator
 from tests.integration.churn_model import churn_features, log_churn_model
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -36,18 +36,7 @@ STEPS = [{"trafficPercentage": 20, "pause": "2s"}, {"trafficPercentage": 50, "pa
 WINDOW_SECONDS = 3.0
 
 
-@pytest.fixture(scope="module")
-def canary_operator(kubeconfig, workspace, crds, tmp_path_factory):
-    workspace.require_emulator()
-    log = tmp_path_factory.mktemp("canary-operator") / "operator.log"
-    operator = RestartableOperator(kubeconfig, workspace.host, workspace.token, log,
-                                   OPERATOR_SETTINGS, PREFIX)
-    operator.process.start()
-    try:
-        yield operator
-    finally:
-        operator.process.stop()
-        print(f"\ncanary operator log: {log}")
+canary_operator = module_operator("canary", OPERATOR_SETTINGS, PREFIX)
 
 
 @pytest.fixture(scope="module")

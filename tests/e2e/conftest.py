@@ -425,7 +425,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def _whole_directory(config: pytest.Config) -> bool:
     """The floor holds for a run of all of tests/e2e, not for one file or a -k selection."""
     options = config.option
-    if options.collectonly or options.keyword or options.markexpr or options.lf:
+    if options.collectonly or options.keyword or options.markexpr or getattr(options, "lf", 0):
         return False
     chosen = [Path(arg.split("::")[0]).resolve() for arg in config.args]
     return any(path == _E2E_DIR or path in _E2E_DIR.parents for path in chosen)

@@ -12,7 +12,8 @@ from databricks.sdk.service.ml import FeatureLookup, Features, FeatureSpec
 
 from lakeserve.reconcile import reasons
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240),
+              pytest.mark.emulator_only("seeds Delta source tables through /_emulator/")]
 
 INSTANCE = "e2e-lakebase"
 DRIFT_INTERVAL = 4  # OPERATOR_SETTINGS in conftest

@@ -11,7 +11,8 @@ from databricks.sdk.service.database import DatabaseInstance
 from lakeserve.emulator.settings import FIDELITY_CHOICES
 from lakeserve.resources.onlinetable.client import SYNC_FAILED
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150),
+              pytest.mark.emulator_only("seeds Delta source tables through /_emulator/")]
 
 INSTANCE = "e2e-lakebase"
 ANNOTATION = "lakeserve.dev/sync-requested-at"

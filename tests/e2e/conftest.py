@@ -120,6 +120,7 @@ from lakeserve.emulator.settings import EmulatorSettings  # noqa: E402
 from lakeserve.operator_process import OperatorProcess  # noqa: E402
 from tests import reasons as produced  # noqa: E402
 from tests.e2e import workspace_mode as mode  # noqa: E402
+from tests.e2e.sql_tables import SqlTables  # noqa: E402
 
 REPO = _E2E_DIR.parents[1]
 # Namespaces of the session's operator; tests that run an operator of their own use others.
@@ -162,6 +163,16 @@ class Workspace:
             self._warehouse = (mode.LOCAL_WAREHOUSE if self.emulator
                                else mode.warehouse_id(self.client))
         return self._warehouse
+
+    @property
+    def tables(self) -> SqlTables:
+        """Delta tables made through SQL on the warehouse, in the run's schema."""
+        names = self.names
+        return SqlTables(self.client, self.warehouse_id, names.catalog, names.schema, names.run)
+
+    def database_instance(self) -> str:
+        """The Lakebase instance for synced tables (made when missing)."""
+        return mode.ensure_database_instance(self.client, self.names)
 
     def require_emulator(self) -> EmulatorProcess:
         if self.emulator is None:
@@ -233,7 +244,9 @@ def workspace(run_record: RunRecord) -> Iterator[Workspace]:
         return
     with EmulatorProcess(settings=EMULATOR_SETTINGS) as emulator:
         run_record.secret(emulator.token)
-        yield Workspace(emulator.host, emulator.token, emulator)
+        local = Workspace(emulator.host, emulator.token, emulator)
+        mode.ensure_schema(local.client, local.names)
+        yield local
 
 
 def _real_workspace(workspace: Workspace) -> Iterator[Workspace]:
@@ -291,6 +304,16 @@ def workspace_settings(workspace: Workspace) -> Iterator[Callable[..., None]]:
     yield apply
     if before and workspace.emulator is not None:
         workspace.emulator.control("PUT", "/_emulator/settings", before)
+
+
+def answers(setting: str) -> list:
+    """Parameters for each way the workspace may answer (``FIDELITY_CHOICES``). A real workspace
+    answers its own way, so only the local workspace's default value runs there."""
+    from lakeserve.emulator.settings import FIDELITY_CHOICES
+
+    default = getattr(EmulatorSettings(), setting)
+    return [pytest.param(value, marks=() if value == default else pytest.mark.emulator_only(
+        f"chooses {setting}={value}")) for value in FIDELITY_CHOICES[setting]]
 
 
 @pytest.fixture(scope="session")

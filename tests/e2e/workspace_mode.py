@@ -16,6 +16,7 @@ import uuid
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import DatabricksError, NotFound
+from databricks.sdk.service.database import DatabaseInstance
 
 HOST_VARIABLE = "LAKESERVE_E2E_DATABRICKS_HOST"
 TOKEN_VARIABLE = "LAKESERVE_E2E_DATABRICKS_TOKEN"
@@ -24,8 +25,10 @@ NO_CONTROL = "no-control"
 CATALOG_VARIABLE = "LAKESERVE_E2E_CATALOG"
 SCHEMA_VARIABLE = "LAKESERVE_E2E_SCHEMA"
 WAREHOUSE_VARIABLE = "LAKESERVE_E2E_WAREHOUSE_ID"
+DATABASE_INSTANCE_VARIABLE = "LAKESERVE_E2E_DATABASE_INSTANCE"
 DEFAULT_CATALOG = "main"
 DEFAULT_SCHEMA = "lakeserve_e2e"
+DEFAULT_DATABASE_INSTANCE = "lakeserve-e2e"
 LOCAL_WAREHOUSE = "emulator-warehouse"  # the local workspace's one SQL warehouse
 OWNER_TAG = "lakeserve-owner"  # the operator's tag on every endpoint it creates
 
@@ -52,9 +55,11 @@ class Names:
     """Names of the Databricks objects a run creates: all carry the run's prefix, so a sweep can
     tell them from everything else in a shared workspace (and two runs never collide)."""
 
-    def __init__(self, catalog: str, schema: str, run: str | None = None):
+    def __init__(self, catalog: str, schema: str, run: str | None = None,
+                 database_instance: str = DEFAULT_DATABASE_INSTANCE):
         self.catalog, self.schema = catalog, schema
         self.run = run or f"lse2e{uuid.uuid4().hex[:6]}"
+        self.database_instance = database_instance  # Lakebase, for synced tables
 
     def endpoint(self, base: str) -> str:
         """A serving endpoint's (and its Kubernetes object's) name."""
@@ -70,10 +75,16 @@ class Names:
     def owns(self, name: str) -> bool:
         return name.startswith(self.run)
 
+    def owns_in_schema(self, full_name: str) -> bool:
+        catalog, schema, name = (full_name.split(".") + ["", "", ""])[:3]
+        return (catalog, schema) == (self.catalog, self.schema) and self.owns(name)
+
 
 def names_from_environment() -> Names:
     return Names(os.environ.get(CATALOG_VARIABLE) or DEFAULT_CATALOG,
-                 os.environ.get(SCHEMA_VARIABLE) or DEFAULT_SCHEMA)
+                 os.environ.get(SCHEMA_VARIABLE) or DEFAULT_SCHEMA,
+                 database_instance=os.environ.get(DATABASE_INSTANCE_VARIABLE)
+                 or DEFAULT_DATABASE_INSTANCE)
 
 
 def ensure_schema(client: WorkspaceClient, names: Names) -> None:
@@ -82,6 +93,17 @@ def ensure_schema(client: WorkspaceClient, names: Names) -> None:
     except NotFound:
         client.schemas.create(name=names.schema, catalog_name=names.catalog,
                               comment="lakeserve e2e runs (objects named lse2e...)")
+
+
+def ensure_database_instance(client: WorkspaceClient, names: Names) -> str:
+    """The Lakebase instance synced tables go to; created (smallest capacity) when missing and
+    left in place, as making one takes minutes."""
+    try:
+        client.database.get_database_instance(names.database_instance)
+    except NotFound:
+        client.database.create_database_instance(
+            DatabaseInstance(name=names.database_instance, capacity="CU_1"))
+    return names.database_instance
 
 
 def warehouse_id(client: WorkspaceClient) -> str:
@@ -97,7 +119,8 @@ def warehouse_id(client: WorkspaceClient) -> str:
 
 def sweep(client: WorkspaceClient, names: Names) -> list[str]:
     """Delete what this run created and left behind: endpoints with the run's prefix and the
-    operator's owner tag, models and functions with the run's prefix. Returns what failed."""
+    operator's owner tag; synced tables, tables, models and functions in the run's schema with
+    the run's prefix. Returns what failed."""
     failures: list[str] = []
     for kind, name, delete in _leftovers(client, names):
         try:
@@ -114,6 +137,13 @@ def _leftovers(client: WorkspaceClient, names: Names):
         tags = {t.key for t in endpoint.tags or []}
         if names.owns(endpoint.name or "") and OWNER_TAG in tags:
             yield "endpoint", endpoint.name, client.serving_endpoints.delete
+    for synced in _listed(lambda: client.database.list_synced_database_tables(
+            names.database_instance)):
+        if names.owns_in_schema(synced.name or ""):
+            yield "synced table", synced.name, client.database.delete_synced_database_table
+    for table in _listed(lambda: client.tables.list(names.catalog, names.schema)):
+        if names.owns(table.name or ""):
+            yield "table", table.full_name, client.tables.delete
     for model in _listed(lambda: client.registered_models.list(
             catalog_name=names.catalog, schema_name=names.schema)):
         if names.owns(model.name or ""):

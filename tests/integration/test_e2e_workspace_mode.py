@@ -8,6 +8,7 @@ from databricks.sdk.service.serving import EndpointCoreConfigInput, EndpointTag,
 from databricks.sdk.service.sql import StatementState
 
 from lakeserve.emulator.sql.warehouses import WAREHOUSE_ID
+from tests.e2e.sql_tables import SqlTables
 from tests.e2e.workspace_mode import OWNER_TAG, Names, ensure_schema, sweep, warehouse_id
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -43,6 +44,10 @@ def test_the_sweep_deletes_the_runs_objects_and_nothing_else(workspace, model_ve
     endpoint(workspace, "production", theirs, tagged=True)
     function(workspace, RUN.object("avg"))
     function(workspace, "someone_elses_avg")
+    rows = [{"customerID": "c1", "tenure": 1.0}]
+    SqlTables(workspace, WAREHOUSE_ID, "main", "lakeserve_e2e", RUN.run).create("src", rows)
+    theirs_table = SqlTables(workspace, WAREHOUSE_ID, "main", "lakeserve_e2e",
+                             OTHER_RUN.run).create("src", rows)
 
     assert sweep(workspace, RUN) == []
 
@@ -53,6 +58,8 @@ def test_the_sweep_deletes_the_runs_objects_and_nothing_else(workspace, model_ve
     assert models == {theirs, "main.lakeserve_e2e.someone_elses"}
     functions = {f.name for f in workspace.functions.list("main", "lakeserve_e2e")}
     assert functions == {"someone_elses_avg"}
+    tables = {t.full_name for t in workspace.tables.list("main", "lakeserve_e2e")}
+    assert tables == {theirs_table}
 
 
 def test_the_warehouse_is_the_variable_or_the_first_listed(workspace, monkeypatch):

@@ -11,9 +11,7 @@ import uuid
 
 import pytest
 
-from lakeserve.emulator.settings import FIDELITY_CHOICES, EmulatorSettings
-
-from ..conftest import REPO
+from ..conftest import REPO, answers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -35,14 +33,6 @@ def champion_endpoint(name: str, model: str) -> dict:
             "spec": {"config": {"servedEntities": [
                 {"name": "champion", "entityName": model, "entityAlias": "champion",
                  "workloadSize": "Small", "scaleToZeroEnabled": True}]}}}
-
-
-def answers(setting: str) -> list:
-    """Each way the workspace may answer; a real workspace answers its own way, so only the
-    local workspace's default runs there."""
-    default = getattr(EmulatorSettings(), setting)
-    return [pytest.param(value, marks=() if value == default else pytest.mark.emulator_only(
-        f"chooses {setting}={value}")) for value in FIDELITY_CHOICES[setting]]
 
 
 @pytest.mark.parametrize("artifacts", answers("mlflow_uc_artifacts"))

@@ -19,7 +19,7 @@ def test_every_variable_is_documented_with_its_default():
     missing = [v for v in variables if f"`{v}`" not in text]
     assert not missing, f"document in docs/testing.md: {missing}"
     for default in (mode.DEFAULT_CATALOG, mode.DEFAULT_SCHEMA, mode.LOCAL_WAREHOUSE,
-                    mode.NO_CONTROL):
+                    mode.DEFAULT_DATABASE_INSTANCE, mode.NO_CONTROL):
         assert f"`{default}`" in text
 
 

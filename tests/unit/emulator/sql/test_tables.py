@@ -133,3 +133,13 @@ def test_failures_are_a_failed_state_with_databricks_error_class(run, catalog, r
     assert status["error"]["message"].startswith(f"[{error_class}]"), status
     if catalog.table_exists(TABLE):
         assert catalog.row_count(TABLE) == 0, "a failed INSERT writes nothing"
+
+
+@pytest.mark.parametrize("statement", [CREATE, "INSERT INTO t VALUES ('a', 1.5, NULL, TRUE)",
+                                       "DROP TABLE IF EXISTS t"])
+def test_a_parsed_table_statement_survives_a_restart(statement):
+    """A statement still running when the workspace stops is kept in its state file."""
+    from lakeserve.emulator.persistence import codec
+
+    parsed = parse_statement(statement)
+    assert codec.loads(codec.dumps(parsed)) == parsed

@@ -12,6 +12,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 COUNT = 60
 
 
+@pytest.mark.emulator_only("sixty endpoints at once, beyond a shared workspace's quota; turns "
+                            "the write limit off")
 def test_sixty_endpoints_all_become_ready_and_go_away(cluster, workspace, kubectl, poll):
     if workspace.emulator:
         workspace.emulator.control("POST", "/_emulator/registry/model-versions",

@@ -25,7 +25,9 @@ from lakeserve.resources.servingendpoint import rollout
 from tests.e2e.conftest import OPERATOR_SETTINGS, Cluster, module_operator
 from tests.integration.churn_model import churn_features, log_churn_model
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240),
+              pytest.mark.emulator_only("injects failures into the canary, chooses the metrics "
+                                        "window and counts the rollout's writes in the call log")]
 
 PREFIX = "cny-"
 INTERVAL = 2.0  # seconds between checks

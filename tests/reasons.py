@@ -17,6 +17,7 @@ from lakeserve.reconcile import reasons
 from lakeserve.resources.featurefunction.client import STATEMENT_FAILED
 from lakeserve.resources.featurespec.checks import INVALID_FEATURES
 from lakeserve.resources.onlinetable.client import PROVISIONING, SYNC_FAILED, SYNCING
+from lakeserve.resources.servingendpoint import rollout
 from lakeserve.resources.servingendpoint.client import ALIAS_NOT_FOUND
 
 # Constant name -> reason, for every reason the engine or a kind sets.
@@ -26,10 +27,15 @@ CATALOG: dict[str, str] = {
     "STATEMENT_FAILED": STATEMENT_FAILED, "PROVISIONING": PROVISIONING,
     "SYNC_FAILED": SYNC_FAILED, "SYNCING": SYNCING, "ALIAS_NOT_FOUND": ALIAS_NOT_FOUND,
     "INVALID_FEATURES": INVALID_FEATURES,
+    **{name: getattr(rollout, name) for name in (
+        "ROLLING_OUT", "ROLLED_BACK", "ROLLOUT_ABORTED", "ROLLOUT_STARTED", "ROLLOUT_PROGRESSED",
+        "PROMOTED", "ANALYSIS_FAILED")},
 }
 EVENT_ONLY = {reasons.CREATED, reasons.UPDATED, reasons.DELETED, reasons.ORPHANED,
               reasons.ADOPTED, reasons.NOT_OWNED, reasons.DRIFT_CORRECTED,
-              reasons.RECREATED_MISSING, reasons.ALIAS_MOVED, reasons.IN_USE}
+              reasons.RECREATED_MISSING, reasons.ALIAS_MOVED, reasons.IN_USE,
+              rollout.ROLLOUT_STARTED, rollout.ROLLOUT_PROGRESSED, rollout.PROMOTED,
+              rollout.ANALYSIS_FAILED}
 CONDITION_REASONS = set(CATALOG.values()) - EVENT_ONLY
 
 SEEN: set[str] = set()

@@ -121,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="the notebook's scenario end to end on this machine")
     demo.add_argument("--keep", action="store_true", help="leave everything running afterwards")
     demo.add_argument("--dir", default=None, help="working directory (a temp dir otherwise)")
+    demo.add_argument("--canary", action="store_true",
+                      help="finally move @champion to the challenger under a canary rollout "
+                           "and show its steps (under a minute more)")
     demo.set_defaults(func=_cmd_demo)
     return parser
 

@@ -4,6 +4,7 @@ one entry here."""
 from __future__ import annotations
 
 from lakeserve.api import featurefunction, featurespec, onlinetable, servingendpoint
+from lakeserve.api.rollout import PROMOTE_REQUESTED_ANNOTATION, ROLLOUT_ABORT_ANNOTATION
 from lakeserve.reconcile.engine import Registration
 from lakeserve.resources.featurefunction import FeatureFunctionClient
 from lakeserve.resources.featurespec import FeatureSpecClient
@@ -18,6 +19,7 @@ def registrations(settings: Settings) -> dict[str, Registration]:
             info=servingendpoint.INFO,
             client_factory=lambda ws: ServingEndpointClient(ws, settings.owner_prefix),
             dependencies=lambda spec: list(spec.depends_on or []),
+            watched_annotations=(ROLLOUT_ABORT_ANNOTATION, PROMOTE_REQUESTED_ANNOTATION),
         ),
         onlinetable.KIND: Registration(
             info=onlinetable.INFO,

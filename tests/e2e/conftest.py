@@ -189,6 +189,40 @@ class Workspace:
         return self.calls(since)["counts"].get(method_path, 0)
 
 
+class RestartableOperator:
+    """An operator of a test module's own, on the namespaces ``<prefix>*``: start, SIGKILL,
+    start again on the same log."""
+
+    def __init__(self, kubeconfig: str, host: str, token: str, log, settings: dict,
+                 prefix: str, extra_env=None):
+        self.process = OperatorProcess(kubeconfig, host, token, log, settings=settings,
+                                       extra_env=extra_env, namespaces=[f"{prefix}*"])
+
+    def kill_and_restart(self) -> None:
+        self.process.kill()
+        self.process.start()
+
+
+def module_operator(name: str, settings: dict, prefix: str, extra_env=None):
+    """The module-scoped fixture ``<name>_operator``: the module's own RestartableOperator,
+    stopped after the module."""
+
+    @pytest.fixture(scope="module", name=f"{name}_operator")
+    def operator(kubeconfig, workspace, crds, tmp_path_factory) -> Iterator[RestartableOperator]:
+        workspace.require_emulator()
+        log = tmp_path_factory.mktemp(f"{name}-operator") / "operator.log"
+        running = RestartableOperator(kubeconfig, workspace.host, workspace.token, log,
+                                      settings, prefix, extra_env)
+        running.process.start()
+        try:
+            yield running
+        finally:
+            running.process.stop()
+            print(f"\n{name} operator log: {log}")
+
+    return operator
+
+
 class RunRecord:
     """Every secret value the e2e run used, and what each test namespace showed (events, the
     lakeserve objects' status) before it was deleted: test_secrets.py scans it all, with the

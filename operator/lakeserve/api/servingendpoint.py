@@ -3,7 +3,7 @@
 The spec mirrors ``POST /api/2.0/serving-endpoints`` in camelCase (``config.servedEntities``,
 ``config.trafficConfig.routes``, ``tags``, ``aiGateway``), plus a few operator fields:
 ``entityAlias`` (serve whatever version a Unity Catalog alias points at), ``deletionPolicy``,
-``updatePolicy`` and ``dependsOn``.
+``updatePolicy``, ``dependsOn`` and ``rollout`` (a canary for new versions, ``api.rollout``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,13 @@ from enum import Enum
 from pydantic import Field
 
 from lakeserve.api.crd import KindInfo, ready_columns
+from lakeserve.api.rollout import (
+    CANARY_SUFFIX,
+    MAX_ROLLED_ENTITIES,
+    MAX_ROLLED_NAME,
+    Rollout,
+    RolloutStatus,
+)
 from lakeserve.api.workspace import WORKSPACE_REF_DESCRIPTION, WorkspaceReference, workspace_ref_rule
 from lakeserve.api.common import (
     DELETION_POLICY_DESCRIPTION,
@@ -422,6 +429,22 @@ class TelemetryConfig(CamelModel):
         json_schema_extra={"x-kubernetes-list-type": "set"})
 
 
+# A rollout serves <entity>-canary beside each entity whose version changes.
+ROLLOUT_RULES = (
+    cel(f"!has(self.rollout) || self.config.servedEntities.size() <= {MAX_ROLLED_ENTITIES}",
+        f"with rollout, at most {MAX_ROLLED_ENTITIES} served entities: each may need its canary "
+        "beside it, and Databricks serves at most 10", reason="FieldValueForbidden",
+        field_path=".config.servedEntities"),
+    cel("!has(self.rollout) || self.config.servedEntities.all(e, !(" + effective_entity_name_cel("e")
+        + f").endsWith('{CANARY_SUFFIX}') && size(" + effective_entity_name_cel("e")
+        + f") <= {MAX_ROLLED_NAME})",
+        f"with rollout, served entity names (or default names) must not end in {CANARY_SUFFIX} "
+        f"and have at most {MAX_ROLLED_NAME} characters: a rollout serves the new version as "
+        f"<name>{CANARY_SUFFIX}", reason="FieldValueInvalid",
+        field_path=".config.servedEntities"),
+)
+
+
 class ServingEndpointSpec(CamelModel):
     """Desired state of a Databricks Model Serving endpoint."""
 
@@ -435,6 +458,7 @@ class ServingEndpointSpec(CamelModel):
             immutable("budgetPolicyId", "create-only on Databricks", unless_recreate=True),
             workspace_ref_rule(),
             *AUTO_CAPTURE_RULES,
+            *ROLLOUT_RULES,
         )
     }
 
@@ -473,6 +497,12 @@ class ServingEndpointSpec(CamelModel):
         default=None, max_length=32,
         description="FeatureFunction, OnlineTable and FeatureSpec objects in this namespace that "
                     "must be Ready before the endpoint is created or updated.")
+    rollout: Rollout | None = Field(
+        default=None,
+        description="Roll a served entity's new version (an alias moved, entityVersion edited) "
+                    "out as a canary: beside the old one, traffic moved step by step, each step "
+                    "checked against the endpoint's metrics, rolled back on failure. Without "
+                    "it the endpoint switches to the new version in one update.")
 
     workspace_ref: WorkspaceReference | None = Field(
         default=None, description=WORKSPACE_REF_DESCRIPTION)
@@ -557,6 +587,10 @@ class ServingEndpointStatus(StatusBase):
         default=None, description="Telemetry profile Databricks made of spec.telemetryConfig.")
     telemetry_config_hash: str | None = Field(
         default=None, description="Identifies the telemetry config last applied.")
+    rollout: RolloutStatus | None = Field(
+        default=None, description="The rollout in progress or holding, if any.")
+    promote_request_handled: str | None = Field(
+        default=None, description="The last lakeserve.dev/promote-requested-at value acted on.")
 
 
 INFO = KindInfo(
@@ -573,6 +607,10 @@ INFO = KindInfo(
          "priority": 1, "description": "Version of the config being served."},
         {"name": "URL", "type": "string", "jsonPath": ".status.url",
          "description": "Invocation URL."},
+        {"name": "Rollout", "type": "string", "jsonPath": ".status.rollout.phase",
+         "priority": 1, "description": "Phase of the rollout in progress or holding."},
+        {"name": "Canary", "type": "integer", "jsonPath": ".status.rollout.trafficPercentage",
+         "priority": 1, "description": "The canary's share of its entity's traffic."},
     ),
     root_validations=[
         cel("has(self.spec.name) || self.metadata.name.matches('" + ENDPOINT_NAME_PATTERN + "')",

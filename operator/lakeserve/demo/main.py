@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from lakeserve.demo.canary import CanaryResult, run_canary
 from lakeserve.demo.environment import Environment
 from lakeserve.demo.scenario import (
     AB_ENDPOINT,
@@ -29,9 +30,10 @@ class Printer:
     def __init__(self, out=sys.stdout):
         self.out = out
         self.started = time.monotonic()
+        self.steps = STEPS
 
     def step(self, number: int, title: str) -> None:
-        self.line(f"\n[{number}/{STEPS}] {title}")
+        self.line(f"\n[{number}/{self.steps}] {title}")
 
     def say(self, text: str) -> None:
         self.line(f"      {text}")
@@ -48,8 +50,11 @@ class Printer:
 
 
 def run(workdir: Path, printer: Printer, keep: bool = False,
-        inspect: Callable[[Environment, Scenario], None] | None = None) -> DemoResult:
-    """The whole scenario; ``inspect`` (tests) looks around before the clean-up."""
+        inspect: Callable[[Environment, Scenario], None] | None = None,
+        canary: bool = False) -> DemoResult:
+    """The whole scenario; ``inspect`` (tests) looks around before the canary step and the
+    clean-up; ``canary`` adds the step that moves @champion under a canary rollout."""
+    printer.steps = STEPS + canary
     printer.line("lakeserve demo: the model-serving notebook, declared, on this machine")
     printer.line(f"      working directory: {workdir}")
     printer.step(1, "Local control plane, local Databricks workspace, operator")
@@ -89,6 +94,8 @@ def run(workdir: Path, printer: Printer, keep: bool = False,
         result = DemoResult(models, ab, online, features, name, rows, path)
         if inspect:
             inspect(env, scenario)
+        if canary:
+            result.canary = _canary_step(env, scenario, models, printer)
         if keep:
             printer.line("\nLeft running (--keep). To keep working with it (the token is the "
                          "local workspace's own, throwaway):")
@@ -100,6 +107,12 @@ def run(workdir: Path, printer: Printer, keep: bool = False,
             scenario.delete_examples()
     printer.line(f"Done in {printer.elapsed()}.")
     return result
+
+
+def _canary_step(env: Environment, scenario: Scenario, models, printer: Printer) -> CanaryResult:
+    printer.step(STEPS + 1, f"Safe promotion: @champion moves to the challenger under a canary "
+                            f"on {AB_ENDPOINT}")
+    return run_canary(env, printer.say, models, scenario.ab_rows(50))
 
 
 def _counts_frame(counts: Counter):
@@ -120,5 +133,5 @@ def main(args: argparse.Namespace) -> int:
     _quiet_libraries()
     workdir = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="lakeserve-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    run(workdir, Printer(), keep=args.keep)
+    run(workdir, Printer(), keep=args.keep, canary=args.canary)
     return 0

@@ -56,6 +56,7 @@ class DemoResult:
     inference_table: str
     inference_rows: int
     inference_path: str
+    canary: Any = None  # the optional canary step's result (demo.canary.CanaryResult)
 
 
 class Scenario:

@@ -178,6 +178,7 @@ def _add_invocations(app: FastAPI, ctx: EmulatorContext) -> None:
 
     def reset(options: dict[str, Any]) -> None:
         tables.discard()
+        invocations.metrics.discard()
         invocations.seed(None)
         if options.get("registry"):  # versions may come back with other sources
             deployer.models.clear()

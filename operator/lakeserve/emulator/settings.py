@@ -18,6 +18,16 @@ MLFLOW_UC_ARTIFACTS = ("files_api", "presigned_urls")
 
 
 @dataclass
+class EntityFault:
+    """What one served entity does to the requests it answers (to drive canary analysis with
+    real traffic): a share of them answered with an error status, and latency added to each."""
+
+    error_share: float = 0.0
+    error_status: int = 500
+    added_latency_ms: float = 0.0
+
+
+@dataclass
 class WriteLimit:
     # Databricks documents 50 endpoint create/update operations per 5 minutes per workspace.
     limit: int = 50
@@ -53,6 +63,8 @@ FIDELITY_CHOICES: dict[str, tuple[str, ...]] = {
     # How GET returns a feature spec: the body as sent, or normalized (feature_names filled in,
     # default_values and rename_outputs reordered).
     "feature_spec_echo": ("as_sent", "filled"),
+    # The label naming the served entity in the endpoint metrics export.
+    "metrics_entity_label": ("served_model_name", "served_entity_name"),
 }
 
 
@@ -98,6 +110,12 @@ class EmulatorSettings:
     # filled in when omitted, default_values and rename_outputs reordered). Databricks' answer is
     # not documented; operators must not read either as a change.
     feature_spec_echo: str = "as_sent"
+    # The metrics export (GET /api/2.0/serving-endpoints/{name}/metrics) reports the requests of
+    # this many seconds back; Databricks documents "during the last minute".
+    metrics_window_seconds: float = 60.0
+    metrics_entity_label: str = "served_model_name"
+    # "<endpoint>/<served entity>" -> what that entity does to the requests it answers.
+    served_entity_faults: dict[str, EntityFault] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,6 +134,10 @@ class EmulatorSettings:
 def _apply(settings: EmulatorSettings, key: str, value: Any) -> None:
     if key == "write_limit":
         settings.write_limit = _write_limit(settings.write_limit, value)
+    elif key == "served_entity_faults":
+        settings.served_entity_faults = _entity_faults(value)
+    elif key == "metrics_window_seconds":
+        settings.metrics_window_seconds = _number(key, value, minimum=0.1)
     elif key in ("serving_create_seconds", "serving_update_seconds", "latency_seconds",
                  "database_instance_seconds", "synced_table_provision_seconds",
                  "synced_table_snapshot_seconds", "pipeline_update_seconds",
@@ -154,6 +176,38 @@ def _write_limit(current: WriteLimit, value: Any) -> WriteLimit:
     window = value.get("window_seconds", current.window_seconds)
     return WriteLimit(limit=int(_number("write_limit.limit", limit, minimum=0, integer=True)),
                       window_seconds=_number("write_limit.window_seconds", window, minimum=0.001))
+
+
+def _entity_faults(value: Any) -> dict[str, EntityFault]:
+    if not isinstance(value, dict):
+        raise invalid("served_entity_faults must be an object: \"<endpoint>/<served entity>\" "
+                      "-> {error_share, error_status, added_latency_ms}")
+    return {_entity_key(key): _entity_fault(key, fault) for key, fault in value.items()}
+
+
+def _entity_key(key: str) -> str:
+    endpoint, _, entity = key.partition("/")
+    if not endpoint or not entity:
+        raise invalid(f"served_entity_faults: '{key}' is not \"<endpoint>/<served entity>\"")
+    return key
+
+
+def _entity_fault(key: str, value: Any) -> EntityFault:
+    where = f"served_entity_faults['{key}']"
+    if not isinstance(value, dict):
+        raise invalid(f"{where} must be an object")
+    unknown = set(value) - {"error_share", "error_status", "added_latency_ms"}
+    if unknown:
+        raise invalid(f"Unknown {where} field(s): {', '.join(sorted(unknown))}")
+    fault = EntityFault(
+        error_share=_number(f"{where}.error_share", value.get("error_share", 0.0), minimum=0),
+        error_status=int(_number(f"{where}.error_status", value.get("error_status", 500),
+                                 minimum=400, integer=True)),
+        added_latency_ms=_number(f"{where}.added_latency_ms",
+                                 value.get("added_latency_ms", 0.0), minimum=0))
+    if fault.error_share > 1 or fault.error_status > 599:
+        raise invalid(f"{where}: error_share is a fraction from 0 to 1, error_status 400 to 599")
+    return fault
 
 
 def _number(name: str, value: Any, *, minimum: float, integer: bool = False) -> float:

@@ -165,6 +165,8 @@ class Engine(FailureHandling, Deletion):
             decision = await self._existing(current, client, observation, facts, events)
         if not decision.held:
             decision.status.update(backoff.CLEARED)
+        if observation.requeue_after is not None:
+            decision.requeue_after = min(decision.requeue_after, observation.requeue_after)
         return decision
 
     async def _create(self, current: Pass, client: ExternalClient, observation: Observation,
@@ -231,12 +233,11 @@ class Engine(FailureHandling, Deletion):
             events.append(Event(reasons.RECREATING, f"deleting to recreate: {summary}"))
             return Decision(Verdict.reconciling(reasons.RECREATING, f"recreating: {summary}"),
                             facts, events, requeue_after=pacing.after_write(settings))
-        drift = obj.status.get("observedGeneration") == obj.generation and _was_ready(obj)
+        drifted = _drifted(obj, observation)
         result: WriteResult = await self._write(client.update, obj, observation)
-        if drift:
-            events.append(Event(reasons.DRIFT_CORRECTED,
-                                f"reverted changes made outside the operator: {summary}",
-                                warning=True))
+        if drifted:
+            events.append(Event(reasons.DRIFT_CORRECTED, "reverted changes made outside the "
+                                f"operator: {', '.join(drifted)}", warning=True))
         events.extend(result.events or [Event(reasons.UPDATED, f"updated: {summary}")])
         return Decision(Verdict.reconciling(reasons.UPDATING, f"applying: {summary}"),
                         {**facts, **result.status}, events,
@@ -327,6 +328,15 @@ class Engine(FailureHandling, Deletion):
 
 def _uid(body: Mapping[str, Any]) -> str:
     return (body.get("metadata") or {}).get("uid", "")
+
+
+def _drifted(obj: Managed, observation: Observation) -> list[str]:
+    """Differences someone made in the workspace: the spec did not change since the object was
+    Ready, and the desired state did not move (an alias resolving to another version is not
+    drift)."""
+    if obj.status.get("observedGeneration") != obj.generation or not _was_ready(obj):
+        return []
+    return [change for change in observation.diff if change not in observation.moved]
 
 
 def _was_ready(obj: Managed) -> bool:

@@ -71,6 +71,9 @@ class Observation:
     owner: str | None = None
     # Fields that differ from the spec, in the user's terms; empty means up to date.
     diff: list[str] = field(default_factory=list)
+    # The part of ``diff`` the desired state made while the workspace stayed as last written
+    # (an alias resolved to another version, a rollout's next step): not drift.
+    moved: list[str] = field(default_factory=list)
     # Whether the differences can be applied in place; if not, only a Recreate helps.
     updatable: bool = True
     # An operation is in flight (reason, message): no write is possible until it ends.
@@ -86,6 +89,8 @@ class Observation:
     events: list[Event] = field(default_factory=list)
     # Status fields a create will record, written with the ownership claim before it is sent.
     create_status: dict[str, Any] = field(default_factory=dict)
+    # Look again within this many seconds at the latest (e.g. a rollout's next analysis).
+    requeue_after: float | None = None
 
 
 @dataclass

@@ -41,7 +41,8 @@ def demo(tmp_path_factory):
         checks["probe"] = _probe(env, scenario)
         checks["unknown"] = scenario.query_online(["0000-NOPE"])
 
-    result = run(Path(tmp_path_factory.mktemp("demo")), Printer(output), inspect=inspect)
+    result = run(Path(tmp_path_factory.mktemp("demo")), Printer(output), inspect=inspect,
+                 canary=True)
     return result, checks, output.getvalue()
 
 
@@ -169,6 +170,21 @@ def demo_features(demo):
 
 def test_output_reads_at_a_glance(demo):
     _, _, output = demo
-    for step in ("[1/7]", "[4/7]", "[5/7]", "[6/7]", "[7/7]"):
+    for step in ("[1/8]", "[4/8]", "[5/8]", "[6/8]", "[7/8]", "[8/8]"):
         assert step in output
     assert "Ready" in output and "main.churn.churn_ab_payload" in output
+
+
+def test_the_canary_step_moves_champion_to_the_challenger_step_by_step(demo):
+    result, _, output = demo
+    canary = result.canary
+    assert canary.config_updates == [
+        {"champion": 38, "champion-canary": 12, "challenger": 50},
+        {"champion": 25, "champion-canary": 25, "challenger": 50},
+        {"champion": 50, "challenger": 50}], "one config update per step, one to promote"
+    assert canary.served == {"champion": "2", "challenger": "2"}
+    assert canary.answered["champion-canary"] > 0, "the canary answered real requests"
+    assert canary.answered["error"] == 0
+    assert [s for s in canary.stages if "last check Passed" in s], canary.stages
+    assert any(s.startswith("Progressing step 2/2") for s in canary.stages), canary.stages
+    assert "Safe promotion" in output and "Ready: champion v2, challenger v2" in output

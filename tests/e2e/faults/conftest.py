@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from lakeserve.operator_process import OperatorProcess
-from tests.e2e.conftest import OPERATOR_SETTINGS, Cluster, Figures
+from tests.e2e.conftest import OPERATOR_SETTINGS, Cluster, Figures, module_operator
 
 PREFIX = "flt-"
 # Requests slower than this time out in the operator (the SDK's budget is smaller still).
@@ -22,29 +21,7 @@ HTTP_TIMEOUT = 3
 SETTINGS = {**OPERATOR_SETTINGS, "http_timeout": str(HTTP_TIMEOUT), "retry_timeout": "2"}
 
 
-class RestartableOperator:
-    """The operator under fault: start, SIGKILL, start again on the same log."""
-
-    def __init__(self, kubeconfig: str, host: str, token: str, log, extra_env=None):
-        self.process = OperatorProcess(kubeconfig, host, token, log, settings=SETTINGS,
-                                       extra_env=extra_env, namespaces=[f"{PREFIX}*"])
-
-    def kill_and_restart(self) -> None:
-        self.process.kill()
-        self.process.start()
-
-
-@pytest.fixture(scope="module")
-def fault_operator(kubeconfig, workspace, crds, tmp_path_factory) -> Iterator[RestartableOperator]:
-    workspace.require_emulator()
-    log = tmp_path_factory.mktemp("fault-operator") / "operator.log"
-    operator = RestartableOperator(kubeconfig, workspace.host, workspace.token, log)
-    operator.process.start()
-    try:
-        yield operator
-    finally:
-        operator.process.stop()
-        print(f"\nfault operator log: {log}")
+fault_operator = module_operator("fault", SETTINGS, PREFIX)
 
 
 @pytest.fixture

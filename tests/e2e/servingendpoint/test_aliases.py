@@ -64,8 +64,11 @@ def test_alias_move_rolls_the_endpoint_without_a_manifest_change(cluster, worksp
                                  for c in b["status"]["conditions"]) else None)(
         cluster.get("servingendpoint", name)), timeout=60, message="status to show the move")
     assert body["metadata"]["generation"] == generation, "no manifest change was needed"
-    moved = [e["message"] for e in cluster.events(name) if e["reason"] == "AliasMoved"]
+    events = cluster.events(name)
+    moved = [e["message"] for e in events if e["reason"] == "AliasMoved"]
     assert moved and f"from version 1 to {new}" in moved[0]
+    assert [e["reason"] for e in events if e["type"] == "Warning"] == [], \
+        "the desired state moved; nothing was changed outside the operator"
 
 
 @pytest.mark.produces(ALIAS_NOT_FOUND)

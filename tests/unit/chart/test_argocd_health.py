@@ -131,6 +131,26 @@ def test_healthy_message_names_the_key_fact(kind, status, detail):
     assert result == {"status": "Healthy", "message": f"Databricks matches the spec {detail}"}
 
 
+ROLLING_OUT = {"observedGeneration": 1, "rollout": {"phase": "Progressing", "step": 2},
+               "conditions": conditions(Phase.RECONCILING, "RollingOut",
+                                        "canary step 2/3, 50% of the traffic on "
+                                        "champion-canary (v4): last check Passed")}
+ROLLED_BACK = {"observedGeneration": 1, "rollout": {"phase": "RolledBack"},
+               "conditions": conditions(Phase.STALLED, "RolledBack",
+                                        "canary failed analysis: errorRate of champion-canary "
+                                        "(v4) was 0.3 (30.0%), over its limit 0.05 (5.0%)")}
+
+
+@pytest.mark.parametrize("status, health, message", [
+    (ROLLING_OUT, "Progressing", "RollingOut: canary step 2/3"),
+    (ROLLED_BACK, "Degraded", "RolledBack: canary failed analysis: errorRate"),
+], ids=["stepping", "rolled-back"])
+def test_a_canary_rollout_is_progressing_and_a_rollback_degraded(status, health, message):
+    result = run_health("ServingEndpoint", body("ServingEndpoint", 1, status))
+    assert result["status"] == health
+    assert result["message"].startswith(message)
+
+
 def test_every_kind_has_a_script_and_nothing_else_is_there():
     assert sorted(p.name for p in HEALTH.iterdir()) == sorted(f"{k.lower()}.lua" for k in KINDS)
 

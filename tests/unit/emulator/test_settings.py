@@ -39,6 +39,14 @@ def test_partial_update_changes_only_what_is_named():
     ({"user_name": ""}, "non-empty string"),
     ({"legacy_online_tables": "sometimes"}, "legacy_online_tables must be one of available"),
     ({"mlflow_uc_artifacts": "s3"}, "one of files_api, presigned_urls"),
+    ({"served_entity_faults": []}, "must be an object"),
+    ({"served_entity_faults": {"canary": {"error_share": 0.5}}},
+     "'canary' is not \"<endpoint>/<served entity>\""),
+    ({"served_entity_faults": {"ep/canary": {"error_share": 1.5}}}, "fraction from 0 to 1"),
+    ({"served_entity_faults": {"ep/canary": {"error_status": 200}}}, "at least 400"),
+    ({"served_entity_faults": {"ep/canary": {"latency": 5}}}, "Unknown .* field"),
+    ({"metrics_window_seconds": 0}, "at least 0.1"),
+    ({"metrics_entity_label": "entity"}, "served_model_name, served_entity_name"),
 ])
 def test_invalid_changes_are_refused(change, message):
     with pytest.raises(ApiError, match=message):
@@ -50,3 +58,13 @@ def test_a_refused_update_changes_nothing():
     with pytest.raises(ApiError):
         settings.update({"serving_create_seconds": 1, "bogus": 2})
     assert settings.serving_create_seconds == 3
+
+
+def test_a_served_entity_can_be_made_to_fail_and_to_slow_down():
+    settings = EmulatorSettings()
+    settings.update({"served_entity_faults": {
+        "churn/champion-canary": {"error_share": 0.25, "added_latency_ms": 300}}})
+    fault = settings.served_entity_faults["churn/champion-canary"]
+    assert (fault.error_share, fault.error_status, fault.added_latency_ms) == (0.25, 500, 300)
+    settings.update({"served_entity_faults": {}})
+    assert settings.served_entity_faults == {}, "the whole map is replaced"

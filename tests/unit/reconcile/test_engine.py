@@ -98,6 +98,36 @@ def test_difference_at_the_same_generation_is_drift():
     assert reasons.DRIFT_CORRECTED in harness.events.reasons()
 
 
+@pytest.mark.produces(reasons.DRIFT_CORRECTED)
+def test_what_the_desired_state_moved_is_not_named_as_drift():
+    """An alias resolving to another version moves the desired state; only the rest drifted."""
+    status = {"observedGeneration": 1, "conditions": [
+        {"type": "Ready", "status": "True", "reason": "Ready"}]}
+    moved = "servedEntities[a].entityVersion 1 -> 3"
+    client = ScriptedClient([existing(diff=[moved, "tags"], moved=[moved])])
+    _, harness = run(client, body(status=status))
+    (warning,) = harness.events.warnings()
+    assert warning.message == "reverted changes made outside the operator: tags"
+
+
+def test_a_move_of_the_desired_state_alone_warns_nobody():
+    status = {"observedGeneration": 1, "conditions": [
+        {"type": "Ready", "status": "True", "reason": "Ready"}]}
+    client = ScriptedClient([existing(diff=["version"], moved=["version"])])
+    _, harness = run(client, body(status=status))
+    assert client.writes == ["update"]
+    assert harness.events.warnings() == []
+
+
+def test_an_observation_can_ask_to_be_looked_at_sooner():
+    client = ScriptedClient([existing(ready=True, requeue_after=2.0)])
+    outcome, _ = run(client, body())
+    assert outcome.requeue_after == 2.0, "sooner than the drift interval"
+    client = ScriptedClient([existing(ready=True, requeue_after=10_000.0)])
+    outcome, _ = run(client, body())
+    assert outcome.requeue_after <= SETTINGS.drift_interval * 1.1, "never later than it"
+
+
 @pytest.mark.produces(reasons.RECREATED_MISSING)
 def test_object_deleted_behind_our_back_is_recreated_with_a_warning():
     status = {"observedGeneration": 1, "conditions": [

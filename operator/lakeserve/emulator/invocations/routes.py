@@ -1,4 +1,5 @@
-"""The query path of Model Serving (no ``/api/2.0`` prefix; Bearer auth like the rest)."""
+"""The query path of Model Serving (no ``/api/2.0`` prefix; Bearer auth like the rest), and the
+endpoint metrics export computed from the queries answered."""
 
 from __future__ import annotations
 
@@ -19,5 +20,9 @@ def build_router(service: InvocationService) -> APIRouter:
     @router.post(ROUTE_OPTIMIZED_PREFIX + "/{endpoint_id}/serving-endpoints/{name}/invocations")
     async def route_optimized(endpoint_id: str, name: str, request: Request) -> Response:
         return await service.invoke(name, request, endpoint_id=endpoint_id)
+
+    @router.get("/api/2.0/serving-endpoints/{name}/metrics")
+    async def export_metrics(name: str) -> Response:
+        return service.export_metrics(name)
 
     return router

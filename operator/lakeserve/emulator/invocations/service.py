@@ -18,23 +18,29 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from lakeserve.emulator.context import EmulatorContext
-from lakeserve.emulator.errors import ApiError, not_found
+from lakeserve.emulator.errors import DEFAULT_CODE_BY_STATUS, ApiError, error_body, not_found
 from lakeserve.emulator.inference_tables.rows import LoggedCall, build_row, payload_tables
 from lakeserve.emulator.inference_tables.writer import InferenceTableWriter
 from lakeserve.emulator.invocations.deployment import ServedConfig, ServedEntity, ServedFeatures
 from lakeserve.emulator.invocations.features import FeatureServing
 from lakeserve.emulator.invocations.featureserving import answer_features
+from lakeserve.emulator.invocations.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from lakeserve.emulator.invocations.metrics import InvocationMetrics
+from lakeserve.emulator.invocations.metrics import render as render_metrics
 from lakeserve.emulator.invocations.payload import bad_request, check_size
 from lakeserve.emulator.invocations.predict import Answer, answer
 from lakeserve.emulator.serving.model import Endpoint
 from lakeserve.emulator.serving.service import ServingService
+from lakeserve.emulator.settings import EntityFault
 
 INVALID_STATE = "INVALID_STATE"
 # A request is scored on the event loop when that is cheaper than a thread hop (0.15-1 ms measured,
@@ -58,6 +64,7 @@ class InvocationService:
         self._pool = ThreadPoolExecutor(max_workers=workers,
                                         thread_name_prefix="lakeserve-predict")
         self._rng = random.Random()
+        self.metrics = InvocationMetrics(ctx.clock, lambda: ctx.settings.metrics_window_seconds)
 
     def seed(self, seed: int | None) -> None:
         """Make the traffic split repeatable (tests); None draws a fresh seed."""
@@ -69,7 +76,7 @@ class InvocationService:
     async def invoke(self, name: str, request: Request,
                      endpoint_id: str | None = None) -> Response:
         """``endpoint_id`` is set when the request came to a route-optimized endpoint's URL."""
-        arrived = self._ctx.clock.now()
+        arrived, started = self._ctx.clock.now(), time.perf_counter()
         check_size(request.headers.get("content-length"))
         body = await request.body()
         check_size(len(body))
@@ -81,6 +88,23 @@ class InvocationService:
         if model is None:
             raise bad_request(f"Endpoint '{name}' serves external models, which the emulator "
                               "does not call; it runs MLflow models from its registry only.")
+        fault = self._ctx.settings.served_entity_faults.get(f"{endpoint.name}/{entity.name}")
+        result = await self._answer(model, entity, body, fault)
+        self.metrics.record(endpoint.id, entity.name, result.status,
+                            (time.perf_counter() - started) * 1000)
+        request_id = str(uuid.uuid4())
+        self._log(endpoint, entity, request, body, result, arrived, request_id)
+        return Response(result.content, status_code=result.status,
+                        media_type="application/json",
+                        headers={SERVED_MODEL_HEADER: entity.name,
+                                 REQUEST_ID_HEADER: request_id})
+
+    async def _answer(self, model: Any, entity: ServedEntity, body: bytes,
+                      fault: EntityFault | None) -> Answer:
+        if fault is not None and fault.added_latency_ms:
+            await asyncio.sleep(fault.added_latency_ms / 1000)
+        if fault is not None and self._rng.random() < fault.error_share:
+            return _injected(fault.error_status)
         respond = answer_features if isinstance(model, ServedFeatures) else answer
         if len(body) <= INLINE_MAX_BYTES and entity.scoring_seconds is not None \
                 and entity.scoring_seconds < INLINE_MAX_SECONDS:
@@ -89,12 +113,16 @@ class InvocationService:
             result = await asyncio.get_running_loop().run_in_executor(
                 self._pool, respond, model, entity.name, body, self._features)
         entity.observe(result.seconds)
-        request_id = str(uuid.uuid4())
-        self._log(endpoint, entity, request, body, result, arrived, request_id)
-        return Response(result.content, status_code=result.status,
-                        media_type="application/json",
-                        headers={SERVED_MODEL_HEADER: entity.name,
-                                 REQUEST_ID_HEADER: request_id})
+        return result
+
+    def export_metrics(self, name: str) -> Response:
+        """``GET /api/2.0/serving-endpoints/{name}/metrics``: the served entities' figures."""
+        endpoint = self._serving.endpoint(name)
+        serving = endpoint.active.entities if endpoint.active is not None else []
+        figures = self.metrics.figures(endpoint.id, [entity.name or "" for entity in serving])
+        text = render_metrics(figures, self._ctx.settings.metrics_entity_label,
+                              self._ctx.clock.now())
+        return Response(text, media_type=METRICS_CONTENT_TYPE)
 
     def _log(self, endpoint: Endpoint, entity: ServedEntity, request: Request, body: bytes,
              result: Answer, arrived: float, request_id: str) -> None:
@@ -116,6 +144,13 @@ class InvocationService:
             return
         for table in tables:
             self._tables.append(table, row)
+
+
+def _injected(status: int) -> Answer:
+    """An error answer chosen by the ``served_entity_faults`` setting."""
+    code = DEFAULT_CODE_BY_STATUS.get(status, "BAD_REQUEST" if status < 500 else "INTERNAL_ERROR")
+    return Answer(status, error_body(code, f"Error injected by the served_entity_faults setting "
+                                           f"(status {status})"), None)
 
 
 def _check_address(endpoint: Endpoint, endpoint_id: str | None) -> None:

@@ -7,6 +7,7 @@ the tags API for tags, PUT ai-gateway for the gateway, PATCH notifications for e
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,8 @@ from databricks.sdk.service.serving import (
     TelemetryConfig,
 )
 
+from lakeserve.api.common import ManagementPolicy
+from lakeserve.api.rollout import PROMOTE_REQUESTED_ANNOTATION, ROLLOUT_ABORT_ANNOTATION
 from lakeserve.api.servingendpoint import ServingEndpointSpec
 from lakeserve.databricks.errors import SpecError
 from lakeserve.databricks.workspace import Workspace
@@ -31,7 +34,14 @@ from lakeserve.resources.base import (
     Observation,
     WriteResult,
 )
-from lakeserve.resources.servingendpoint import compare, facts, failures
+from lakeserve.resources.servingendpoint import (
+    applied,
+    compare,
+    endpoint_metrics,
+    facts,
+    failures,
+    rollout,
+)
 from lakeserve.resources.servingendpoint.desired import (
     OWNER_TAG,
     DesiredEndpoint,
@@ -45,7 +55,9 @@ ALIAS_NOT_FOUND = "AliasNotFound"
 class _Plan:
     """What observe found, kept for the write that follows in the same pass."""
 
-    desired: DesiredEndpoint
+    desired: DesiredEndpoint  # what this pass converges to (a rollout step, say)
+    target: DesiredEndpoint | None = None  # what the spec asks for
+    rolling: rollout.Plan | None = None
     endpoint: ServingEndpointDetailed | None = None
     config_changes: list[str] | None = None
     tags_to_add: dict[str, str] | None = None
@@ -68,21 +80,40 @@ class ServingEndpointClient:
     # ---- observe -------------------------------------------------------------------------
 
     def observe(self, obj: Managed[ServingEndpointSpec]) -> Observation:
-        desired = desired_endpoint(obj.spec, obj.name, self._owner(obj), self._resolve_alias)
-        self._plan = _Plan(desired, status=obj.status)
+        abort = _abort_requested(obj.annotations)  # a bad value stops the pass before any call
+        target = desired_endpoint(obj.spec, obj.name, self._owner(obj), self._resolve_alias)
+        self._plan = _Plan(target, target=target, status=obj.status)
         try:
-            endpoint = self._w.serving_endpoints.get(desired.name)
+            endpoint = self._w.serving_endpoints.get(target.name)
         except NotFound:
-            return Observation(exists=False, name=desired.name,
-                               status={**facts.EMPTY_FACTS, "endpointName": desired.name},
-                               create_status={"lastAppliedConfig": _applied(desired,
-                                                                            obj.generation)})
-        self._plan.endpoint = endpoint
+            return Observation(exists=False, name=target.name,
+                               status={**facts.EMPTY_FACTS, "endpointName": target.name},
+                               create_status={"lastAppliedConfig": applied.record(target,
+                                                                                 obj.generation)})
+        rolling = rollout.plan(self._situation(obj, target, endpoint, abort))
+        desired = rolling.config
+        self._plan.desired, self._plan.rolling, self._plan.endpoint = desired, rolling, endpoint
         status = facts.endpoint_facts(endpoint, desired, self._host)
         observation = self._compare(desired, endpoint, status)
         observation.name = desired.name
         observation.marker, observation.owner = owner_marker(endpoint, self._owner(obj))
+        _report_rollout(observation, rolling, obj)
         return observation
+
+    def _situation(self, obj: Managed[ServingEndpointSpec], target: DesiredEndpoint,
+                   endpoint: ServingEndpointDetailed, abort: bool) -> rollout.Situation:
+        spec = obj.spec
+        observing = spec.management_policy == ManagementPolicy.OBSERVE_ONLY
+        promote = obj.annotations.get(PROMOTE_REQUESTED_ANNOTATION)
+        return rollout.Situation(
+            rollout=None if observing else spec.rollout, state=obj.status.get("rollout"),
+            target=target, endpoint=endpoint, status=obj.status,
+            abort=abort, now=time.time(),
+            promote=bool(promote) and promote != obj.status.get("promoteRequestHandled"),
+            read_metrics=lambda: endpoint_metrics.parse(self._exported_metrics(target.name)))
+
+    def _exported_metrics(self, name: str) -> str:
+        return self._w.serving_endpoints.export_metrics(name).contents.read().decode()
 
     def locate(self, obj: Managed[ServingEndpointSpec]) -> Observation:
         name = obj.spec.endpoint_name(obj.name)
@@ -104,6 +135,9 @@ class ServingEndpointClient:
         plan.notifications = compare.notifications_differ(desired, endpoint)
         plan.telemetry = compare.telemetry_differs(desired, endpoint, plan.status)
         observation.diff = list(config_changes)
+        if config_changes and applied.unchanged_since_sent(
+                desired, plan.status.get("lastAppliedConfig"), endpoint.config):
+            observation.moved = list(config_changes)
         if plan.tags_to_add or plan.tags_to_delete:
             observation.diff.append("tags")
         if plan.gateway:
@@ -168,7 +202,7 @@ class ServingEndpointClient:
         return WriteResult(
             events=[Event(reasons.CREATED, f"created endpoint {desired.name} serving "
                                            f"{_served_text(desired)}")],
-            status={"lastAppliedConfig": _applied(desired, obj.generation),
+            status={"lastAppliedConfig": applied.record(desired, obj.generation),
                     "failedConfigHash": None})
 
     def update(self, obj: Managed[ServingEndpointSpec], observation: Observation) -> WriteResult:
@@ -194,10 +228,12 @@ class ServingEndpointClient:
             served_entities=[e.as_input() for e in desired.entities],
             traffic_config=desired.traffic_config(),
             auto_capture_config=desired.auto_capture_input())
-        result.events.extend(_alias_moves(obj, desired))
-        result.events.append(Event(reasons.UPDATED, "updating config: "
-                                   + "; ".join(plan.config_changes)))
-        result.status["lastAppliedConfig"] = _applied(desired, obj.generation)
+        rolling = plan.rolling or rollout.Plan(desired)
+        if rolling.new_target:
+            result.events.extend(_alias_moves(obj, plan.target or desired))
+        result.events.extend(rolling.write_events or [
+            Event(reasons.UPDATED, "updating config: " + "; ".join(plan.config_changes))])
+        result.status["lastAppliedConfig"] = applied.record(desired, obj.generation)
         result.status["failedConfigHash"] = None
 
     def _update_tags(self, result: WriteResult) -> None:
@@ -225,8 +261,8 @@ class ServingEndpointClient:
         desired = self._plan.desired
         answer = self._w.serving_endpoints.patch_telemetry_config(
             desired.name, telemetry_config=TelemetryConfig.from_dict(desired.telemetry))
-        applied = answer.telemetry_config if answer else None
-        result.status["telemetryProfileId"] = applied.telemetry_profile_id if applied else None
+        telemetry = answer.telemetry_config if answer else None
+        result.status["telemetryProfileId"] = telemetry.telemetry_profile_id if telemetry else None
         result.status["telemetryConfigHash"] = desired.telemetry_hash()
         result.events.append(Event(reasons.UPDATED, "updated telemetry config"))
 
@@ -287,6 +323,33 @@ class ServingEndpointClient:
         return f"{self._owner_prefix}{obj.namespace}/{obj.name}"
 
 
+def _report_rollout(observation: Observation, rolling: rollout.Plan, obj: Managed) -> None:
+    """The rollout's status, events and condition, where the config comparison leaves room."""
+    observation.status["rollout"] = rolling.state
+    promote = obj.annotations.get(PROMOTE_REQUESTED_ANNOTATION)
+    if promote and rolling.promote_spent:
+        observation.status["promoteRequestHandled"] = promote
+    observation.events.extend(rolling.events)
+    observation.requeue_after = rolling.requeue_after
+    if observation.diff or observation.busy is not None:
+        return
+    if rolling.failed:
+        observation.failed, observation.ready = rolling.failed, False
+    elif rolling.progress:
+        observation.progress, observation.ready = rolling.progress, False
+
+
+def _abort_requested(annotations: Mapping[str, str]) -> bool:
+    value = annotations.get(ROLLOUT_ABORT_ANNOTATION)
+    if value is None or value.strip().lower() == "false":
+        return False
+    if value.strip().lower() == "true":
+        return True
+    raise SpecError(reasons.INVALID_SPEC, f"metadata.annotations[{ROLLOUT_ABORT_ANNOTATION}] is "
+                                          f"{value!r}; it takes \"true\" or \"false\" (nothing "
+                                          "is done until it is fixed)")
+
+
 def owner_marker(endpoint: ServingEndpointDetailed, owner: str) -> tuple[Marker, str | None]:
     """The owner tag says whose endpoint it is: ours, someone else's, or nobody's."""
     tagged = {t.key: t.value for t in endpoint.tags or []}.get(OWNER_TAG)
@@ -314,29 +377,17 @@ def _entity_messages(endpoint: ServingEndpointDetailed) -> str:
 
 
 def _alias_moves(obj: Managed, desired: DesiredEndpoint) -> list[Event]:
-    applied = {e.get("name"): e.get("entityVersion")
-               for e in (obj.status.get("lastAppliedConfig") or {}).get("servedEntities") or []}
+    sent = {e.get("name"): e.get("entityVersion")
+            for e in (obj.status.get("lastAppliedConfig") or {}).get("servedEntities") or []}
     events = []
     for entity in desired.entities:
-        before = applied.get(entity.name)
+        before = sent.get(entity.name)
         if entity.entity_alias and before and before != entity.entity_version:
             events.append(Event(reasons.ALIAS_MOVED,
                                 f"alias {entity.entity_alias} of {entity.entity_name} moved from "
                                 f"version {before} to {entity.entity_version}; rolling "
                                 f"{entity.name}"))
     return events
-
-
-def _applied(desired: DesiredEndpoint, generation: int) -> dict:
-    return {
-        "generation": generation,
-        "configHash": desired.config_hash(),
-        "servedEntities": [{"name": e.name, "entityName": e.entity_name,
-                            "entityVersion": e.entity_version or None}
-                           for e in desired.entities],
-        "routes": [{"servedEntityName": name, "trafficPercentage": pct}
-                   for name, pct in desired.routes],
-    }
 
 
 def _served_text(desired: DesiredEndpoint) -> str:

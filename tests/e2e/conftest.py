@@ -113,6 +113,7 @@ from databricks.sdk.config import Config  # noqa: E402
 
 from lakeserve.emulator.process import EmulatorProcess  # noqa: E402
 from lakeserve.operator_process import OperatorProcess  # noqa: E402
+from tests import reasons as produced  # noqa: E402
 
 REPO = _E2E_DIR.parents[1]
 # Namespaces of the session's operator; tests that run an operator of their own use others.
@@ -197,7 +198,11 @@ class Cluster:
 
     def get(self, kind: str, name: str) -> dict | None:
         result = self.kubectl("get", kind, name, "-n", self.namespace, "-o", "json", check=False)
-        return json.loads(result.stdout) if result.returncode == 0 else None
+        if result.returncode != 0:
+            return None
+        body = json.loads(result.stdout)
+        produced.saw_status(body.get("status"))
+        return body
 
     def wait(self, kind: str, name: str, condition: str = "Ready", timeout: int = 90) -> dict:
         self.kubectl("wait", f"{kind}/{name}", "-n", self.namespace,
@@ -212,7 +217,9 @@ class Cluster:
     def events(self, name: str) -> list[dict]:
         result = self.kubectl("get", "events", "-n", self.namespace, "-o", "json",
                               "--field-selector", f"involvedObject.name={name}")
-        return json.loads(result.stdout)["items"]
+        events = json.loads(result.stdout)["items"]
+        produced.saw_events(events)
+        return events
 
     def event_reasons(self, name: str) -> list[str]:
         return [e["reason"] for e in self.events(name)]

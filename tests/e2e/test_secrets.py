@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from lakeserve.operator_process import OperatorProcess
+from lakeserve.reconcile import reasons
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -21,6 +22,7 @@ def endpoint(name):
                 {"entityName": "main.e2e.secret_model", "entityVersion": "1"}]}}}
 
 
+@pytest.mark.produces(reasons.CREDENTIALS_INVALID)
 def test_rejected_token_is_reported_without_its_value(kubeconfig, workspace, crds, namespaces,
                                                       tmp_path):
     workspace.require_emulator()
@@ -33,9 +35,12 @@ def test_rejected_token_is_reported_without_its_value(kubeconfig, workspace, crd
         cluster.apply(endpoint("secret"))
         body = cluster.wait("servingendpoint", "secret", condition="Stalled")
     stalled = next(c for c in body["status"]["conditions"] if c["type"] == "Stalled")
-    assert stalled["reason"] == "PermissionDenied"
-    everything = "\n".join([log.read_text(), json.dumps(body),
-                            json.dumps(cluster.events("secret"))])
+    assert stalled["reason"] == "CredentialsInvalid", "a 401 is a credentials problem"
+    assert "Invalid access token" in stalled["message"] and "environment" in stalled["message"]
+    events = cluster.events("secret")
+    for text in (stalled["message"], *(e["message"] for e in events)):
+        assert "Config:" not in text and workspace.host not in text, "no SDK config dump"
+    everything = "\n".join([log.read_text(), json.dumps(body), json.dumps(events)])
     assert wrong_token not in everything
     assert wrong_token[4:20] not in everything
 

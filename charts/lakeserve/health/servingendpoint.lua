@@ -4,6 +4,7 @@
 --   being deleted                                   Progressing
 --   no status yet, or status.observedGeneration
 --   behind metadata.generation                      Progressing  (waiting for the operator)
+--   paused (Ready=False, reason Paused)             Suspended    (reason: message)
 --   Stalled=True                                    Degraded     (reason: message)
 --   Ready=True                                      Healthy
 --   Reconciling=True, or no condition True          Progressing  (reason: message)
@@ -58,13 +59,18 @@ if status.observedGeneration == nil or
   end
   return hs
 end
+local ready = condition(status.conditions, "Ready")
+if ready ~= nil and ready.status ~= "True" and ready.reason == "Paused" then
+  hs.status = "Suspended"
+  hs.message = explain(ready)
+  return hs
+end
 local stalled = condition(status.conditions, "Stalled")
 if stalled ~= nil and stalled.status == "True" then
   hs.status = "Degraded"
   hs.message = explain(stalled)
   return hs
 end
-local ready = condition(status.conditions, "Ready")
 if ready ~= nil and ready.status == "True" then
   hs.status = "Healthy"
   hs.message = detail(ready.message or "", status)

@@ -17,6 +17,10 @@ VERSION = "v1alpha1"
 API_VERSION = f"{GROUP}/{VERSION}"
 CATEGORY = "lakeserve"
 FINALIZER = f"{GROUP}/finalizer"
+ADOPT_ANNOTATION = f"{GROUP}/adopt"
+PAUSED_ANNOTATION = f"{GROUP}/paused"
+# Any new value asks for a pass now, ending a backoff after a refused write.
+RECONCILE_REQUESTED_ANNOTATION = f"{GROUP}/reconcile-requested-at"
 
 
 class CamelModel(BaseModel):
@@ -93,6 +97,19 @@ class UpdatePolicy(str, Enum):
     RECREATE = "Recreate"
 
 
+class ManagementPolicy(str, Enum):
+    """What the operator may do to the Databricks object (Crossplane's vocabulary)."""
+
+    FULL = "Full"
+    OBSERVE_ONLY = "ObserveOnly"
+
+
+MANAGEMENT_POLICY_DESCRIPTION = (
+    "Full (default): the operator creates, updates and deletes the Databricks object. "
+    "ObserveOnly: it only reads the object and mirrors it into status (Ready when it exists, "
+    "Stalled/NotFound when it does not); it never writes, never deletes whatever deletionPolicy "
+    "says, and needs no lakeserve.dev/adopt to observe an object it did not create."
+)
 DELETION_POLICY_DESCRIPTION = (
     "What happens to the Databricks object when this resource is deleted: Delete removes it, "
     "Orphan leaves it in the workspace untouched."
@@ -101,6 +118,33 @@ UPDATE_POLICY_DESCRIPTION = (
     "Update (default) refuses changes to fields Databricks cannot change in place; Recreate allows "
     "them and the operator replaces the Databricks object (expect a short outage)."
 )
+
+
+class OwnershipHow(str, Enum):
+    CREATED = "Created"
+    ADOPTED = "Adopted"
+
+
+class Ownership(CamelModel):
+    """The Databricks object this resource created or adopted: only that one is written to and
+    deleted. Written before a create is sent, so a create whose answer was lost (or an operator
+    killed meanwhile) still finds its object its own."""
+
+    name: str = Field(description="Name of the Databricks object (endpoint, table or function).")
+    how: OwnershipHow = Field(
+        description="Created (the operator sent its create) or Adopted (taken over because of "
+                    "the lakeserve.dev/adopt annotation).")
+    since: str | None = Field(default=None, description="When (RFC 3339).")
+
+
+class Backoff(CamelModel):
+    """Databricks refused a create or update of these inputs; the next attempt waits."""
+
+    attempts: int = Field(description="Refused attempts for these inputs so far.")
+    next_attempt_at: str = Field(description="Earliest time of the next attempt (RFC 3339).")
+    inputs: str = Field(
+        description="Fingerprint of what was refused (generation, lakeserve.dev annotations, "
+                    "dependencies); any change retries at once.")
 
 
 class ConditionStatus(str, Enum):
@@ -132,6 +176,11 @@ class StatusBase(CamelModel):
         description="Ready, Reconciling and Stalled, following Kubernetes API conventions.",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
     )
+    owned: Ownership | None = Field(
+        default=None, description="The Databricks object this resource created or adopted.")
+    backoff: Backoff | None = Field(
+        default=None, description="Set while a refused create or update waits for its next "
+                                  "attempt.")
 
 
 class ObjectReference(CamelModel):

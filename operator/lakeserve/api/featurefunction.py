@@ -12,8 +12,10 @@ from pydantic import Field
 
 from lakeserve.api.common import (
     DELETION_POLICY_DESCRIPTION,
+    MANAGEMENT_POLICY_DESCRIPTION,
     CamelModel,
     DeletionPolicy,
+    ManagementPolicy,
     StatusBase,
     cel,
     cel_quote,
@@ -103,6 +105,8 @@ class FeatureFunctionSpec(CamelModel):
                     "Unity Catalog functions API is used (replace = drop and create).")
     deletion_policy: DeletionPolicy = Field(
         default=DeletionPolicy.DELETE, description=DELETION_POLICY_DESCRIPTION)
+    management_policy: ManagementPolicy = Field(
+        default=ManagementPolicy.FULL, description=MANAGEMENT_POLICY_DESCRIPTION)
 
     @property
     def full_name(self) -> str:

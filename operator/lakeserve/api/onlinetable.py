@@ -14,11 +14,13 @@ from pydantic import Field
 
 from lakeserve.api.common import (
     DELETION_POLICY_DESCRIPTION,
+    MANAGEMENT_POLICY_DESCRIPTION,
     UC_THREE_LEVEL_HINT,
     UC_THREE_LEVEL_PATTERN,
     UPDATE_POLICY_DESCRIPTION,
     CamelModel,
     DeletionPolicy,
+    ManagementPolicy,
     StatusBase,
     UpdatePolicy,
     cel,
@@ -129,6 +131,8 @@ class OnlineTableSpec(CamelModel):
         description="Drop the Postgres table too when the online table is deleted.")
     deletion_policy: DeletionPolicy = Field(
         default=DeletionPolicy.DELETE, description=DELETION_POLICY_DESCRIPTION)
+    management_policy: ManagementPolicy = Field(
+        default=ManagementPolicy.FULL, description=MANAGEMENT_POLICY_DESCRIPTION)
     update_policy: UpdatePolicy = Field(
         default=UpdatePolicy.UPDATE, description=UPDATE_POLICY_DESCRIPTION)
 

@@ -15,10 +15,12 @@ from pydantic import Field
 from lakeserve.api.crd import KindInfo, ready_columns
 from lakeserve.api.common import (
     DELETION_POLICY_DESCRIPTION,
+    MANAGEMENT_POLICY_DESCRIPTION,
     UC_THREE_LEVEL_PATTERN,
     UPDATE_POLICY_DESCRIPTION,
     CamelModel,
     DeletionPolicy,
+    ManagementPolicy,
     ObjectReference,
     StatusBase,
     UpdatePolicy,
@@ -361,6 +363,8 @@ class ServingEndpointSpec(CamelModel):
         description="Budget policy. Create-only: changing it needs updatePolicy: Recreate.")
     deletion_policy: DeletionPolicy = Field(
         default=DeletionPolicy.DELETE, description=DELETION_POLICY_DESCRIPTION)
+    management_policy: ManagementPolicy = Field(
+        default=ManagementPolicy.FULL, description=MANAGEMENT_POLICY_DESCRIPTION)
     update_policy: UpdatePolicy = Field(
         default=UpdatePolicy.UPDATE, description=UPDATE_POLICY_DESCRIPTION)
     depends_on: list[ObjectReference] | None = Field(

@@ -8,6 +8,7 @@ or to treat the object as missing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -24,7 +25,8 @@ class FailureKind(str, Enum):
     THROTTLED = "Throttled"
     TRANSIENT = "Transient"
     PERMANENT = "Permanent"  # the workspace refused the request as it stands
-    UNAUTHORIZED = "Unauthorized"
+    UNAUTHENTICATED = "Unauthenticated"  # 401: the credentials themselves were refused
+    PERMISSION_DENIED = "PermissionDenied"  # 403: a valid identity lacks a permission
 
     @property
     def retryable(self) -> bool:
@@ -68,8 +70,8 @@ _BY_CODE = {
     "TEMPORARILY_UNAVAILABLE": FailureKind.TRANSIENT,
     "INTERNAL_ERROR": FailureKind.TRANSIENT,
     "DEADLINE_EXCEEDED": FailureKind.TRANSIENT,
-    "PERMISSION_DENIED": FailureKind.UNAUTHORIZED,
-    "UNAUTHENTICATED": FailureKind.UNAUTHORIZED,
+    "PERMISSION_DENIED": FailureKind.PERMISSION_DENIED,
+    "UNAUTHENTICATED": FailureKind.UNAUTHENTICATED,
 }
 
 _BY_CLASS: list[tuple[type[BaseException], FailureKind]] = [
@@ -80,8 +82,8 @@ _BY_CLASS: list[tuple[type[BaseException], FailureKind]] = [
     (sdk_errors.TemporarilyUnavailable, FailureKind.TRANSIENT),
     (sdk_errors.InternalError, FailureKind.TRANSIENT),
     (sdk_errors.DeadlineExceeded, FailureKind.TRANSIENT),
-    (sdk_errors.Unauthenticated, FailureKind.UNAUTHORIZED),
-    (sdk_errors.PermissionDenied, FailureKind.UNAUTHORIZED),
+    (sdk_errors.Unauthenticated, FailureKind.UNAUTHENTICATED),
+    (sdk_errors.PermissionDenied, FailureKind.PERMISSION_DENIED),
     (sdk_errors.BadRequest, FailureKind.PERMANENT),
 ]
 
@@ -127,7 +129,17 @@ def _looks_server_side(exc: sdk_errors.DatabricksError) -> bool:
 
 
 def _message(exc: BaseException, fallback: str) -> str:
-    text = str(exc).strip() or fallback
-    # 401/403 messages carry a config dump after the first line; it helps nobody in a condition.
+    text = without_config_dump(str(exc)) or fallback
     first_line = text.splitlines()[0] if text else fallback
     return redact(first_line)
+
+
+# The SDK appends its configuration to 401/403 messages and to auth errors
+# (``Config.wrap_debug_info``: "<message>. Config: host=..., account_id=... Env: ..."): hosts,
+# account and workspace ids and discovery URLs, which help nobody in a condition or an event.
+_CONFIG_DUMP = re.compile(r"(^|\.\s+)(Config|Env): .*", re.S)
+
+
+def without_config_dump(text: str) -> str:
+    """``text`` without the SDK's configuration dump, trimmed."""
+    return _CONFIG_DUMP.sub("", text.strip()).strip()

@@ -20,7 +20,7 @@ from databricks.sdk.clock import Clock
 from databricks.sdk.config import Config
 
 from lakeserve import __version__
-from lakeserve.databricks.errors import RetryDeferred
+from lakeserve.databricks.errors import RetryDeferred, without_config_dump
 from lakeserve.databricks.limiter import WriteLimiter
 from lakeserve.redact import redact, register_secret
 from lakeserve.settings import Settings
@@ -40,9 +40,15 @@ SECRET_KEYS = {
     "ARM_TENANT_ID": "azure_tenant_id",
 }
 SENSITIVE_ATTRIBUTES = ("token", "client_secret", "azure_client_secret", "password")
+# Sets of Config attributes that each make a complete credential.
+CREDENTIAL_SETS = (("token",), ("client_id", "client_secret"),
+                   ("azure_client_id", "azure_client_secret", "azure_tenant_id"))
+CREDENTIAL_HINT = ("DATABRICKS_TOKEN, or DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET, or "
+                   "ARM_CLIENT_ID, ARM_CLIENT_SECRET and ARM_TENANT_ID")
 
-# Re-read a credentials Secret at most this often, to pick up rotation.
-SECRET_REFRESH_SECONDS = 30.0
+# Reasons of the Stalled condition (re-exported by lakeserve.reconcile.reasons).
+CREDENTIALS_NOT_FOUND = "CredentialsNotFound"
+CREDENTIALS_INVALID = "CredentialsInvalid"
 
 
 class CredentialsError(Exception):
@@ -107,10 +113,17 @@ class WorkspaceProvider:
                 self._fingerprint = fingerprint
             return self._workspace
 
+    @property
+    def source(self) -> str:
+        """Where the credentials come from, for messages that say what to fix."""
+        if self._settings.credentials_secret:
+            return f"Secret {self._settings.credentials_secret}"
+        return "the operator's DATABRICKS_* environment"
+
     def _secret_due(self) -> bool:
         if not self._settings.credentials_secret:
             return False
-        return time.monotonic() - self._checked_at > SECRET_REFRESH_SECONDS
+        return time.monotonic() - self._checked_at > self._settings.secret_refresh
 
     def _credential_attributes(self) -> dict[str, str]:
         if not self._settings.credentials_secret:
@@ -120,15 +133,10 @@ class WorkspaceProvider:
         data = self._secret_reader(namespace, name) if self._secret_reader else None
         if data is None:
             raise CredentialsError(
-                "CredentialsNotFound",
+                CREDENTIALS_NOT_FOUND,
                 f"the Databricks credentials Secret {namespace}/{name} does not exist; create it "
-                f"with DATABRICKS_HOST and DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/_SECRET)")
-        attributes = {SECRET_KEYS[k]: v for k, v in data.items() if k in SECRET_KEYS and v}
-        if "host" not in attributes:
-            raise CredentialsError(
-                "CredentialsInvalid",
-                f"the Secret {namespace}/{name} has no DATABRICKS_HOST key")
-        return attributes
+                f"with DATABRICKS_HOST and {CREDENTIAL_HINT}")
+        return secret_attributes(f"{namespace}/{name}", data)
 
     def _build(self, attributes: dict[str, str]) -> Workspace:
         for key in SENSITIVE_ATTRIBUTES:
@@ -143,12 +151,15 @@ class WorkspaceProvider:
                 product_version=__version__,
             )
         except ValueError as exc:
-            raise CredentialsError("CredentialsInvalid", f"Databricks auth: {exc}") from None
+            raise CredentialsError(
+                CREDENTIALS_INVALID, f"the Databricks SDK cannot use the credentials from "
+                f"{self.source}: {without_config_dump(str(exc))}; fix them there (with several "
+                f"auth methods, set DATABRICKS_AUTH_TYPE or keep one)") from None
         for key in SENSITIVE_ATTRIBUTES:
             register_secret(getattr(config, key, None))
         if not config.host:
             raise CredentialsError(
-                "CredentialsNotFound",
+                CREDENTIALS_NOT_FOUND,
                 "no Databricks host configured: set DATABRICKS_HOST (and a token or OAuth client) "
                 "in the operator's environment or LAKESERVE_CREDENTIALS_SECRET")
         host = config.host.rstrip("/")
@@ -163,6 +174,32 @@ class WorkspaceProvider:
             self._limiters[host] = WriteLimiter(self._settings.write_limit,
                                                 self._settings.write_window)
         return self._limiters[host]
+
+
+def secret_attributes(where: str, data: Mapping[str, str]) -> dict[str, str]:
+    """Config attributes from a credentials Secret's keys; CredentialsInvalid naming the keys to
+    fix (never their values) when there is no host or no complete credential."""
+    attributes = {SECRET_KEYS[k]: v for k, v in data.items() if k in SECRET_KEYS and v}
+    missing = []
+    if "host" not in attributes:
+        missing.append("DATABRICKS_HOST")
+    if "auth_type" not in attributes and not any(
+            all(attributes.get(a) for a in needed) for needed in CREDENTIAL_SETS):
+        missing.append(f"credentials ({CREDENTIAL_HINT})")
+    if missing:
+        raise CredentialsError(CREDENTIALS_INVALID, f"the Secret {where} has no "
+                               f"{' and no '.join(missing)}{_key_hints(data)}")
+    return attributes
+
+
+def _key_hints(data: Mapping[str, str]) -> str:
+    empty = sorted(k for k, v in data.items() if k in SECRET_KEYS and not v)
+    unknown = sorted(k for k in data if k not in SECRET_KEYS)
+    hints = [f"; empty: {', '.join(empty)}"] if empty else []
+    if unknown:
+        hints.append(f"; keys the operator does not read: {', '.join(unknown)} (known: "
+                     f"{', '.join(SECRET_KEYS)})")
+    return "".join(hints)
 
 
 def _fingerprint(attributes: Mapping[str, str]) -> str:

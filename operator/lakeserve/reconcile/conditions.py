@@ -1,6 +1,8 @@
 """Ready / Reconciling / Stalled conditions, as kubectl wait, kstatus and Argo CD read them.
 
-Exactly one of the three is True at any time. lastTransitionTime changes only when a condition's
+Exactly one of the three is True at any time, except while the object is paused
+(``lakeserve.dev/paused``): then all three are False with reason Paused -- kstatus reads that as
+Current, Argo CD's health check as Suspended. lastTransitionTime changes only when a condition's
 status flips, so a converged object's status is byte-for-byte stable (no writes at steady state).
 """
 
@@ -22,6 +24,7 @@ class Phase(str, Enum):
     READY = "Ready"
     RECONCILING = "Reconciling"
     STALLED = "Stalled"
+    PAUSED = "Paused"  # none of the three conditions is True
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,10 @@ class Verdict:
     @classmethod
     def stalled(cls, reason: str, message: str = "") -> Verdict:
         return cls(Phase.STALLED, reason, message)
+
+    @classmethod
+    def paused(cls, message: str) -> Verdict:
+        return cls(Phase.PAUSED, reasons.PAUSED, message)
 
 
 def now_rfc3339() -> str:
@@ -73,6 +80,8 @@ def build_conditions(verdict: Verdict, generation: int,
 
 def _condition_values(type_: str, verdict: Verdict) -> tuple[str, str, str]:
     is_true = verdict.phase.value == type_
+    if verdict.phase is Phase.PAUSED:
+        return "False", verdict.reason, verdict.message if type_ == READY else ""
     if type_ == READY:
         if is_true:
             return "True", verdict.reason, verdict.message or "Databricks matches the spec"

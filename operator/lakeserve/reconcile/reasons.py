@@ -1,7 +1,11 @@
 """Condition and event reasons, as constants so tests, docs and health checks agree on them."""
 
+# Stalled=True as well; set where the Databricks client is built.
+from lakeserve.databricks.workspace import CREDENTIALS_INVALID, CREDENTIALS_NOT_FOUND  # noqa: F401
+
 # Ready=True
 READY = "Ready"
+OBSERVED = "Observed"  # managementPolicy: ObserveOnly, and the Databricks object exists
 
 # Reconciling=True (converging; kstatus: InProgress, Argo CD: Progressing)
 CREATING = "Creating"
@@ -21,9 +25,11 @@ UPDATE_FAILED = "UpdateFailed"
 NOT_FOUND = "NotFound"
 PERMISSION_DENIED = "PermissionDenied"
 IMMUTABLE_FIELD_CHANGED = "ImmutableFieldChanged"
+ALREADY_EXISTS = "AlreadyExists"
 OWNED_BY_ANOTHER_OBJECT = "OwnedByAnotherObject"
-CREDENTIALS_NOT_FOUND = "CredentialsNotFound"
-CREDENTIALS_INVALID = "CredentialsInvalid"
+
+# None of the three True (lakeserve.dev/paused; kstatus: Current, Argo CD: Suspended)
+PAUSED = "Paused"
 
 # Events only
 CREATED = "Created"
@@ -31,6 +37,7 @@ UPDATED = "Updated"
 DELETED = "Deleted"
 ORPHANED = "Orphaned"
 ADOPTED = "Adopted"
+NOT_OWNED = "NotOwned"
 DRIFT_CORRECTED = "DriftCorrected"
 RECREATED_MISSING = "RecreatedMissing"
 ALIAS_MOVED = "AliasMoved"

@@ -1,8 +1,9 @@
 """When passes run: one worker per object, woken by spec changes, otherwise on its own requeue.
 
 Each object gets one long-lived worker (a kopf daemon) that runs a pass, then sleeps for the
-delay the engine asked for. A change that matters (a new generation, a watched annotation, the
-start of deletion) wakes it at once; status writes, which also produce watch events, do not.
+delay the engine asked for. A change that matters (a new generation, an annotation the engine or
+the kind reads -- adopt, paused, reconcile-requested-at, ... -- the start of deletion) wakes it
+at once; status writes, which also produce watch events, do not.
 Because passes of one object never overlap and always read the live body, several spec changes
 made while Databricks is busy collapse into one update.
 """
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from lakeserve.reconcile.engine import Engine
+from lakeserve.reconcile.policy import ENGINE_ANNOTATIONS
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +74,7 @@ class Scheduler:
 
     def _fingerprint(self, kind: str, body: Mapping[str, Any]) -> tuple:
         meta = body.get("metadata") or {}
-        watched = self.engine.registrations[kind].watched_annotations
+        watched = ENGINE_ANNOTATIONS + self.engine.registrations[kind].watched_annotations
         annotations = meta.get("annotations") or {}
         return (meta.get("generation"), bool(meta.get("deletionTimestamp")),
                 tuple(annotations.get(key) for key in watched))

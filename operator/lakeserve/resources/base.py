@@ -1,8 +1,10 @@
 """The contract between the engine and the one module per kind that talks to Databricks.
 
 Modelled on Crossplane's external client: ``observe`` is read-only and says whether the Databricks
-object exists, whether it matches the spec, and whether an operation is in flight; ``create``,
-``update`` and ``delete`` are idempotent and never wait for a long-running operation. All methods
+object exists, whose it is, whether it matches the spec, and whether an operation is in flight;
+``create``, ``update`` and ``delete`` are idempotent and never wait for a long-running operation.
+Whether the operator may write to an existing object is the engine's call, from the marker the
+client reports and the engine's own record in status. All methods
 are blocking (the SDK is) and run in the engine's thread pool.
 """
 
@@ -46,11 +48,24 @@ class Event:
     warning: bool = False
 
 
+class Marker(str, Enum):
+    """What the Databricks object itself says about who manages it."""
+
+    OURS = "Ours"  # a marker (e.g. the endpoint's owner tag) names this resource
+    FOREIGN = "Foreign"  # a marker names someone else (``Observation.owner``)
+    NONE = "None"  # no marker (the kind has none, or it was never set): the engine's record decides
+
+
 @dataclass
 class Observation:
     """What ``observe`` found. The engine turns it into one action and a set of conditions."""
 
     exists: bool
+    # The Databricks object's name (what status.owned records).
+    name: str = ""
+    # Whose object it is, by what Databricks shows; FOREIGN names the other ``owner``.
+    marker: Marker = Marker.NONE
+    owner: str | None = None
     # Fields that differ from the spec, in the user's terms; empty means up to date.
     diff: list[str] = field(default_factory=list)
     # Whether the differences can be applied in place; if not, only a Recreate helps.
@@ -66,6 +81,8 @@ class Observation:
     # Observed facts for the status (camelCase keys; None removes a key).
     status: dict[str, Any] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
+    # Status fields a create will record, written with the ownership claim before it is sent.
+    create_status: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -85,6 +102,10 @@ class ExternalClient(Protocol[SpecT]):
     """One per kind; constructed per pass with the workspace it talks to."""
 
     def observe(self, obj: Managed[SpecT]) -> Observation: ...
+
+    def locate(self, obj: Managed[SpecT]) -> Observation:
+        """Read only whether the object exists, its name and marker (before a deletion)."""
+        ...
 
     def create(self, obj: Managed[SpecT], observation: Observation) -> WriteResult: ...
 

@@ -7,6 +7,8 @@ import uuid
 import pytest
 from databricks.sdk.errors import NotFound
 
+from lakeserve.resources.featurefunction.client import STATEMENT_FAILED
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
 WAREHOUSE = "emulator-warehouse"
@@ -59,6 +61,7 @@ def test_create_replace_delete(cluster, workspace, fn_name, warehouse, poll):
         workspace.client.functions.get(f"main.default.{fn_name}")
 
 
+@pytest.mark.produces(STATEMENT_FAILED)
 def test_body_that_does_not_parse_stalls_with_the_workspace_message(cluster, fn_name):
     cluster.apply(function("broken", fn_name, body="return TotalCharges /\n",
                            warehouseId=WAREHOUSE))

@@ -36,6 +36,7 @@ def source(workspace):
 
 
 def online_table(name, source, table_name=None, annotations=None, **spec):
+    """An OnlineTable manifest (``annotations`` e.g. lakeserve.dev/adopt for a legacy table)."""
     return {"apiVersion": "lakeserve.dev/v1alpha1", "kind": "OnlineTable",
             "metadata": {"name": name, **({"annotations": annotations} if annotations else {})},
             "spec": {"name": table_name or f"{source}_online", "sourceTableFullName": source,
@@ -126,7 +127,8 @@ def test_legacy_online_table_is_adopted_and_migrated(cluster, workspace, instanc
     name = f"{source}_legacy"
     emulator.control("POST", "/_emulator/legacy-online-tables", {
         "name": name, "source_table_full_name": source, "primary_key_columns": ["customerID"]})
-    cluster.apply(online_table("legacy", source, table_name=name))
+    adopt = {"lakeserve.dev/adopt": "true"}  # the legacy table was not created by the operator
+    cluster.apply(online_table("legacy", source, table_name=name, annotations=adopt))
     body = cluster.wait("onlinetable", "legacy")
     assert body["status"]["legacy"] is True
     since = workspace.last_seq()
@@ -134,7 +136,8 @@ def test_legacy_online_table_is_adopted_and_migrated(cluster, workspace, instanc
          timeout=30, message="two drift passes")
     assert workspace.count(f"GET /api/2.0/database/synced_tables/{name}", since) == 0, \
         "an adopted legacy table costs one read per pass"
-    cluster.apply(online_table("legacy", source, table_name=name, updatePolicy="Recreate"))
+    cluster.apply(online_table("legacy", source, table_name=name, annotations=adopt,
+                               updatePolicy="Recreate"))
     body = poll(lambda: (lambda b: b if not b["status"].get("legacy") and any(
         c["type"] == "Ready" and c["status"] == "True" for c in b["status"]["conditions"])
         else None)(cluster.get("onlinetable", "legacy")), timeout=60,

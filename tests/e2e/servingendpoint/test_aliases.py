@@ -6,6 +6,9 @@ import uuid
 
 import pytest
 
+from lakeserve.reconcile import reasons
+from lakeserve.resources.servingendpoint.client import ALIAS_NOT_FOUND
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 
@@ -43,6 +46,7 @@ def model(models):
     return name
 
 
+@pytest.mark.produces(reasons.ALIAS_MOVED)
 def test_alias_move_rolls_the_endpoint_without_a_manifest_change(cluster, workspace, models,
                                                                    model, poll):
     name = "alias-ab"
@@ -64,6 +68,7 @@ def test_alias_move_rolls_the_endpoint_without_a_manifest_change(cluster, worksp
     assert moved and f"from version 1 to {new}" in moved[0]
 
 
+@pytest.mark.produces(ALIAS_NOT_FOUND)
 def test_unknown_alias_stalls_until_it_is_set(cluster, models, model, workspace):
     name = "alias-missing"
     manifest = ab_endpoint(name, model)

@@ -6,9 +6,12 @@ import uuid
 
 import pytest
 
+from lakeserve.reconcile import reasons
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 
 
+@pytest.mark.produces(reasons.WAITING_FOR_DEPENDENCIES)
 def test_waits_for_dependencies_then_becomes_ready(cluster, workspace, models, poll):
     model = f"main.e2e.deps_{uuid.uuid4().hex[:6]}"
     models.register(model, ["online"])

@@ -7,6 +7,8 @@ import uuid
 import pytest
 from databricks.sdk.service.serving import EndpointTag, Route, ServedEntityInput, TrafficConfig
 
+from lakeserve.reconcile import reasons
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 DRIFT_INTERVAL = 4  # OPERATOR_SETTINGS in conftest
@@ -67,6 +69,7 @@ def test_ready_endpoint_costs_zero_writes_over_drift_passes(cluster, workspace, 
         "no status writes at steady state either"
 
 
+@pytest.mark.produces(reasons.DRIFT_CORRECTED, reasons.UPDATED)
 def test_out_of_band_change_is_reverted_with_an_event(cluster, workspace, model, poll):
     name = "drift-revert"
     cluster.apply(full_endpoint(name, model))
@@ -86,6 +89,7 @@ def test_out_of_band_change_is_reverted_with_an_event(cluster, workspace, model,
     assert "DriftCorrected" in cluster.event_reasons(name)
 
 
+@pytest.mark.produces(reasons.RECREATED_MISSING)
 def test_endpoint_deleted_behind_our_back_is_recreated(cluster, workspace, model, poll):
     name = "drift-deleted"
     cluster.apply(full_endpoint(name, model))

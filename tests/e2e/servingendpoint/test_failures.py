@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from lakeserve.reconcile import reasons
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 
@@ -17,6 +19,7 @@ def endpoint(name, model, version):
                  "workloadSize": "Small"}]}}}
 
 
+@pytest.mark.produces(reasons.UPDATE_FAILED)
 def test_update_failed_stalls_then_a_corrected_spec_is_applied(cluster, workspace, models,
                                                                 poll):
     emulator = workspace.require_emulator()

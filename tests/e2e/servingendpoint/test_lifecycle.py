@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from lakeserve.reconcile import reasons
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 MODEL = "main.e2e.churn_model"
@@ -39,6 +41,7 @@ def served_routes(workspace, name):
                   for r in config.traffic_config.routes)
 
 
+@pytest.mark.produces(reasons.READY, reasons.CREATED)
 def test_apply_becomes_ready_with_status_and_columns(cluster, workspace, model, kubectl):
     name = "e2e-ready"
     cluster.apply(endpoint(name))
@@ -99,6 +102,7 @@ def test_changes_during_one_update_collapse_into_one(cluster, workspace, model, 
     assert all(c["status"] == 200 for c in puts), "no update was sent while one was in flight"
 
 
+@pytest.mark.produces(reasons.DELETED)
 def test_delete_removes_the_endpoint(cluster, workspace, model, poll):
     name = "e2e-delete"
     cluster.apply(endpoint(name))
@@ -107,15 +111,18 @@ def test_delete_removes_the_endpoint(cluster, workspace, model, poll):
     assert cluster.get("servingendpoint", name) is None
     names = {e.name for e in workspace.client.serving_endpoints.list()}
     assert name not in names
+    poll(lambda: "Deleted" in cluster.event_reasons(name), message="the Deleted event")
 
 
-def test_orphan_keeps_the_endpoint(cluster, workspace, model):
+@pytest.mark.produces(reasons.ORPHANED)
+def test_orphan_keeps_the_endpoint(cluster, workspace, model, poll):
     name = "e2e-orphan"
     cluster.apply(endpoint(name, deletionPolicy="Orphan"))
     cluster.wait("servingendpoint", name)
     cluster.delete("servingendpoint", name)
     assert cluster.get("servingendpoint", name) is None
     assert workspace.client.serving_endpoints.get(name).name == name
+    poll(lambda: "Orphaned" in cluster.event_reasons(name), message="the Orphaned event")
     workspace.client.serving_endpoints.delete(name)
 
 

@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from lakeserve.reconcile import reasons
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 
@@ -89,6 +91,7 @@ def test_sizing_environment_and_workload_type_in_one_update(cluster, workspace, 
     assert served.environment_vars["OPENAI_API_KEY"] == "{{secrets/ml/openai}}"
 
 
+@pytest.mark.produces(reasons.RECREATING)
 def test_create_only_change_with_recreate_replaces_the_endpoint(cluster, workspace, model):
     name = "surface-recreate"
     cluster.apply(single(name, model, description="first", updatePolicy="Recreate"))

@@ -54,6 +54,10 @@ RECONCILING = {"observedGeneration": 1, "conditions": conditions(
     Phase.RECONCILING, "WaitingForDatabricks", "endpoint state NOT_READY / IN_PROGRESS")}
 STALLED = {"observedGeneration": 1, "conditions": conditions(
     Phase.STALLED, "Rejected", "Served model main.m version 99 does not exist.")}
+PAUSED = {"observedGeneration": 1, "conditions": conditions(
+    Phase.PAUSED, "Paused", 'lakeserve.dev/paused is "true": no calls')}
+NOT_OURS = {"observedGeneration": 1, "conditions": conditions(
+    Phase.STALLED, "AlreadyExists", "churn-prod already exists in Databricks")}
 
 # (why, object, expected status, a piece of the expected message)
 CASES = [
@@ -69,6 +73,12 @@ CASES = [
     ("Stalled=True is Degraded with reason and message", body("{kind}", 1, STALLED), "Degraded",
      "Rejected: Served model main.m version 99 does not exist."),
     ("Ready=True is Healthy", body("{kind}", 1, READY), "Healthy", "Databricks matches the spec"),
+    ("paused is Suspended, Argo CD's word for it", body("{kind}", 1, PAUSED), "Suspended",
+     'Paused: lakeserve.dev/paused is "true"'),
+    ("paused but not yet acknowledged for this generation", body("{kind}", 2, PAUSED),
+     "Progressing", "observe generation 2"),
+    ("someone else's object of the same name is Degraded", body("{kind}", 1, NOT_OURS),
+     "Degraded", "AlreadyExists: churn-prod already exists"),
     ("Reconciling=True is Progressing with reason and message", body("{kind}", 1, RECONCILING),
      "Progressing", "WaitingForDatabricks: endpoint state NOT_READY / IN_PROGRESS"),
     ("being deleted, even when Ready", body("{kind}", 1, READY, deletionTimestamp=T0),

@@ -22,8 +22,12 @@ CASES = [
      FailureKind.THROTTLED),
     ("400 refused spec", api_error(sdk_errors.BadRequest, "INVALID_PARAMETER_VALUE"),
      FailureKind.PERMANENT),
-    ("403", api_error(sdk_errors.PermissionDenied, "PERMISSION_DENIED"),
-     FailureKind.UNAUTHORIZED),
+    ("403: a valid identity without the permission",
+     api_error(sdk_errors.PermissionDenied, "PERMISSION_DENIED"), FailureKind.PERMISSION_DENIED),
+    ("401: the credentials themselves are refused",
+     api_error(sdk_errors.Unauthenticated, "UNAUTHENTICATED"), FailureKind.UNAUTHENTICATED),
+    ("401 without an error code", sdk_errors.Unauthenticated("Invalid access token"),
+     FailureKind.UNAUTHENTICATED),
     ("500 without a code", sdk_errors.InternalError("boom"), FailureKind.TRANSIENT),
     ("connection refused", requests.ConnectionError("refused"), FailureKind.TRANSIENT),
     ("long Retry-After refused by the clock", RetryDeferred(60), FailureKind.THROTTLED),
@@ -57,3 +61,20 @@ def test_messages_are_redacted_and_cut_to_the_first_line():
     message = classify(exc).message
     assert "super-secret" not in message
     assert "Config" not in message
+
+
+def test_the_sdk_config_dump_is_cut_from_401_and_403_messages():
+    """databricks/sdk/core.py _AddDebugErrorCustomizer appends Config.debug_string() on the same
+    line: host, account and workspace ids, discovery URL."""
+    exc = sdk_errors.PermissionDenied(
+        "User u has no access to endpoint e. Config: host=https://adb-1.azuredatabricks.net, "
+        "account_id=acc-9, workspace_id=1234, discovery_url=https://x/oidc/.well-known, "
+        "auth_type=pat. Env: DATABRICKS_HOST, DATABRICKS_TOKEN", error_code="PERMISSION_DENIED")
+    message = classify(exc).message
+    assert message == "User u has no access to endpoint e"
+
+
+def test_a_message_that_merely_mentions_config_is_kept():
+    exc = sdk_errors.BadRequest("Endpoint Config: served entity a is invalid",
+                                error_code="INVALID_PARAMETER_VALUE")
+    assert classify(exc).message == "Endpoint Config: served entity a is invalid"

@@ -85,6 +85,14 @@ CHANGES = [
     ("a new generation (spec change) does", lambda b: b["metadata"].update(generation=2), True),
     ("a watched annotation does", lambda b: b["metadata"]["annotations"].update(
         {"a/b": "now"}), True),
+    ("pausing does", lambda b: b["metadata"]["annotations"].update(
+        {"lakeserve.dev/paused": "true"}), True),
+    ("asking for adoption does", lambda b: b["metadata"]["annotations"].update(
+        {"lakeserve.dev/adopt": "true"}), True),
+    ("asking for a pass does", lambda b: b["metadata"]["annotations"].update(
+        {"lakeserve.dev/reconcile-requested-at": "now"}), True),
+    ("kopf's own annotations do not", lambda b: b["metadata"]["annotations"].update(
+        {"lakeserve.dev/last-handled-configuration": "{}"}), False),
     ("the start of deletion does", lambda b: b["metadata"].update(
         deletionTimestamp="2026-11-25T00:00:00Z"), True),
 ]

@@ -50,20 +50,30 @@ class FeatureFunctionClient:
                  "statementId": None}
         pending = self._pending_statement(obj)
         if pending is not None and pending.status.state in _RUNNING:
-            return Observation(exists=True, busy=(reasons.UPDATING, "waiting for SQL statement "
+            return Observation(exists=True, name=spec.full_name, busy=(reasons.UPDATING, "waiting for SQL statement "
                                                   f"{pending.statement_id}"),
                                status={**facts, "state": "Pending",
                                        "statementId": pending.statement_id})
         try:
             info = self._w.functions.get(spec.full_name)
         except NotFound:
-            return Observation(exists=False, status=facts)
+            return Observation(exists=False, name=spec.full_name, status=facts, create_status={
+                "statementId": None, "appliedHash": sql.definition_hash(spec)})
         facts.update(functionId=info.function_id, state="Defined")
         diff = definition_diff(spec, info)
-        observation = Observation(exists=True, diff=diff, ready=not diff, status=facts)
+        observation = Observation(exists=True, name=spec.full_name, diff=diff, ready=not diff,
+                                  status=facts)
         if diff:
             facts["state"] = "Pending"
         return observation
+
+    def locate(self, obj: Managed[FeatureFunctionSpec]) -> Observation:
+        name = obj.spec.full_name
+        try:
+            self._w.functions.get(name)
+        except NotFound:
+            return Observation(exists=False, name=name)
+        return Observation(exists=True, name=name)
 
     def create(self, obj: Managed[FeatureFunctionSpec], observation: Observation) -> WriteResult:
         return self._define(obj, replacing=False)

@@ -62,7 +62,8 @@ class OnlineTableClient:
             return self._observe_legacy(obj)
         status = table.data_synchronization_status
         self._pipeline_id = status.pipeline_id if status else None
-        observation = Observation(exists=True, status=facts.synced_table_facts(table))
+        observation = Observation(exists=True, name=spec.name,
+                                  status=facts.synced_table_facts(table))
         observation.diff = synced_spec_diff(spec, table)
         observation.updatable = not observation.diff
         self._judge(obj, health(observation.status.get("detailedState")), observation)
@@ -73,9 +74,11 @@ class OnlineTableClient:
         try:
             table = self._w.online_tables.get(spec.name)
         except NotFound:
-            return Observation(exists=False, status=facts.absent(spec.name))
+            return Observation(exists=False, name=spec.name, status=facts.absent(spec.name),
+                               create_status=_create_status(obj))
         self._pipeline_id = table.spec.pipeline_id if table.spec else None
-        observation = Observation(exists=True, status=facts.legacy_facts(table))
+        observation = Observation(exists=True, name=spec.name,
+                                  status=facts.legacy_facts(table))
         observation.diff = legacy_spec_diff(spec, table)
         if spec.update_policy == UpdatePolicy.RECREATE:
             observation.diff.append(LEGACY_MIGRATION)
@@ -106,6 +109,17 @@ class OnlineTableClient:
                 observation.updatable:
             observation.diff.append(SYNC_REQUEST)
 
+    def locate(self, obj: Managed[OnlineTableSpec]) -> Observation:
+        """A synced table, else a legacy online table, of the spec's name."""
+        name = obj.spec.name
+        for get in (self._w.database.get_synced_database_table, self._w.online_tables.get):
+            try:
+                get(name)
+                return Observation(exists=True, name=name)
+            except NotFound:
+                continue
+        return Observation(exists=False, name=name)
+
     # ---- writes --------------------------------------------------------------------------
 
     def create(self, obj: Managed[OnlineTableSpec], observation: Observation) -> WriteResult:
@@ -115,8 +129,7 @@ class OnlineTableClient:
             events=[Event(reasons.CREATED, f"created synced table {spec.name} from "
                                            f"{spec.source_table_full_name} in database instance "
                                            f"{spec.database_instance_name}")],
-            # The initial sync answers any sync request made so far.
-            status={"syncRequestHandled": obj.annotations.get(SYNC_REQUESTED_ANNOTATION)})
+            status=_create_status(obj))
 
     def update(self, obj: Managed[OnlineTableSpec], observation: Observation) -> WriteResult:
         """The only in-place change Databricks allows: start a sync of the pipeline."""
@@ -201,6 +214,11 @@ def legacy_spec_diff(spec: OnlineTableSpec, table: OnlineTable) -> list[str]:
               observed.primary_key_columns or []),
              ("timeseriesKey", spec.timeseries_key, observed.timeseries_key)]
     return [name for name, want, have in pairs if want != have]
+
+
+def _create_status(obj: Managed[OnlineTableSpec]) -> dict:
+    # The initial sync answers any sync request made so far.
+    return {"syncRequestHandled": obj.annotations.get(SYNC_REQUESTED_ANNOTATION)}
 
 
 def _sync_requested(obj: Managed[OnlineTableSpec]) -> bool:

@@ -20,7 +20,14 @@ from lakeserve.api.servingendpoint import ServingEndpointSpec
 from lakeserve.databricks.errors import SpecError
 from lakeserve.databricks.workspace import Workspace
 from lakeserve.reconcile import reasons
-from lakeserve.resources.base import DeleteState, Event, Managed, Observation, WriteResult
+from lakeserve.resources.base import (
+    DeleteState,
+    Event,
+    Managed,
+    Marker,
+    Observation,
+    WriteResult,
+)
 from lakeserve.resources.servingendpoint import compare, facts
 from lakeserve.resources.servingendpoint.desired import (
     OWNER_TAG,
@@ -61,16 +68,25 @@ class ServingEndpointClient:
         try:
             endpoint = self._w.serving_endpoints.get(desired.name)
         except NotFound:
-            return Observation(exists=False,
-                               status={**facts.EMPTY_FACTS, "endpointName": desired.name})
+            return Observation(exists=False, name=desired.name,
+                               status={**facts.EMPTY_FACTS, "endpointName": desired.name},
+                               create_status={"lastAppliedConfig": _applied(desired,
+                                                                            obj.generation)})
         self._plan.endpoint = endpoint
         status = facts.endpoint_facts(endpoint, desired, self._host)
-        owner = _owner_tag(endpoint)
-        if owner and owner != desired.tags[OWNER_TAG]:
-            return Observation(exists=True, status=status, failed=(
-                reasons.OWNED_BY_ANOTHER_OBJECT,
-                f"endpoint {desired.name} is managed by {owner}; pick another spec.name"))
-        return self._compare(desired, endpoint, status)
+        observation = self._compare(desired, endpoint, status)
+        observation.name = desired.name
+        observation.marker, observation.owner = owner_marker(endpoint, self._owner(obj))
+        return observation
+
+    def locate(self, obj: Managed[ServingEndpointSpec]) -> Observation:
+        name = obj.spec.endpoint_name(obj.name)
+        try:
+            endpoint = self._w.serving_endpoints.get(name)
+        except NotFound:
+            return Observation(exists=False, name=name)
+        marker, owner = owner_marker(endpoint, self._owner(obj))
+        return Observation(exists=True, name=name, marker=marker, owner=owner)
 
     def _compare(self, desired: DesiredEndpoint, endpoint: ServingEndpointDetailed,
                  status: dict) -> Observation:
@@ -164,9 +180,6 @@ class ServingEndpointClient:
                 t for t in desired.tag_list() if t.key in plan.tags_to_add] or None,
                 delete_tags=plan.tags_to_delete or None)
             result.events.append(Event(reasons.UPDATED, _tags_text(plan)))
-            if OWNER_TAG in plan.tags_to_add and not _owner_tag(plan.endpoint):
-                result.events.append(Event(reasons.ADOPTED, f"adopted existing endpoint "
-                                           f"{desired.name} (it had no owner tag)"))
         if plan.gateway:
             self._take_write_slot()
             # Sent raw: the SDK drops empty lists, and the gateway config is replaced whole.
@@ -180,16 +193,9 @@ class ServingEndpointClient:
         return result
 
     def delete(self, obj: Managed[ServingEndpointSpec]) -> DeleteState:
-        name = obj.spec.endpoint_name(obj.name)
+        """Deletes the endpoint; whether it is ours to delete the engine decided beforehand."""
         try:
-            endpoint = self._w.serving_endpoints.get(name)
-        except NotFound:
-            return DeleteState.GONE
-        owner = _owner_tag(endpoint)
-        if owner and owner != self._owner(obj):
-            return DeleteState.GONE  # someone else's endpoint: never delete it
-        try:
-            self._w.serving_endpoints.delete(name)
+            self._w.serving_endpoints.delete(obj.spec.endpoint_name(obj.name))
         except NotFound:
             pass
         return DeleteState.GONE
@@ -219,9 +225,12 @@ class ServingEndpointClient:
         return f"{self._owner_prefix}{obj.namespace}/{obj.name}"
 
 
-def _owner_tag(endpoint: ServingEndpointDetailed | None) -> str | None:
-    tags = endpoint.tags if endpoint else None
-    return {t.key: t.value for t in tags or []}.get(OWNER_TAG)
+def owner_marker(endpoint: ServingEndpointDetailed, owner: str) -> tuple[Marker, str | None]:
+    """The owner tag says whose endpoint it is: ours, someone else's, or nobody's."""
+    tagged = {t.key: t.value for t in endpoint.tags or []}.get(OWNER_TAG)
+    if not tagged:
+        return Marker.NONE, None
+    return (Marker.OURS, tagged) if tagged == owner else (Marker.FOREIGN, tagged)
 
 
 def _serving(endpoint: ServingEndpointDetailed) -> bool:

@@ -2,13 +2,16 @@
 
 from types import SimpleNamespace
 
+import pytest
 from databricks.sdk.errors import NotFound
+from databricks.sdk.service.serving import ServingEndpointDetailed
 
 from lakeserve.api.servingendpoint import ServingEndpointSpec
 from lakeserve.databricks.limiter import WriteLimiter
 from lakeserve.databricks.workspace import Workspace
-from lakeserve.resources.base import Managed
+from lakeserve.resources.base import Managed, Marker
 from lakeserve.resources.servingendpoint import ServingEndpointClient
+from lakeserve.resources.servingendpoint.client import owner_marker
 
 
 class FakeSdk:
@@ -39,3 +42,40 @@ def test_each_alias_is_resolved_once_per_pass():
     assert not observation.exists
     assert sorted(sdk.alias_lookups) == [("main.ml.churn", "challenger"),
                                          ("main.ml.churn", "champion")]
+
+
+# (reason for the case, tags on the endpoint, expected marker, owner reported)
+MARKERS = [
+    ("no tags at all: made by hand", None, "None", None),
+    ("other tags only", [{"key": "team", "value": "ml"}], "None", None),
+    ("our owner tag", [{"key": "lakeserve-owner", "value": "ns/ep"}], "Ours", "ns/ep"),
+    ("another object's owner tag", [{"key": "lakeserve-owner", "value": "team/churn"}],
+     "Foreign", "team/churn"),
+]
+
+
+@pytest.mark.parametrize("case, tags, marker, owner", MARKERS, ids=[m[0] for m in MARKERS])
+def test_the_owner_tag_is_the_marker(case, tags, marker, owner):
+    endpoint = ServingEndpointDetailed.from_dict({"name": "ep", "tags": tags or []})
+    assert owner_marker(endpoint, "ns/ep") == (Marker(marker), owner)
+
+
+def test_locate_reads_only_the_endpoint():
+    sdk = FakeSdk()
+    client = ServingEndpointClient(Workspace(client=sdk, host="h", limiter=WriteLimiter()))
+    spec = ServingEndpointSpec.model_validate({"name": "churn-prod", "config": {
+        "servedEntities": [{"entityName": "main.ml.churn", "entityAlias": "gone"}]}})
+    located = client.locate(Managed("ServingEndpoint", "ns", "ep", "uid", 1, spec))
+    assert (located.exists, located.name) == (False, "churn-prod")
+    assert sdk.alias_lookups == [], "deleting never depends on an alias still resolving"
+
+
+def test_a_missing_endpoint_says_what_a_create_will_record():
+    spec = ServingEndpointSpec.model_validate({"config": {"servedEntities": [
+        {"name": "a", "entityName": "main.ml.churn", "entityVersion": "4"}]}})
+    client = ServingEndpointClient(Workspace(client=FakeSdk(), host="h", limiter=WriteLimiter()))
+    observation = client.observe(Managed("ServingEndpoint", "ns", "ep", "uid", 3, spec))
+    applied = observation.create_status["lastAppliedConfig"]
+    assert applied["generation"] == 3
+    assert applied["servedEntities"] == [{"name": "a", "entityName": "main.ml.churn",
+                                          "entityVersion": "4"}]

@@ -1,0 +1,92 @@
+"""Deleting (or keeping) the Databricks object when its resource is deleted.
+
+Orphan and ObserveOnly keep it; a pause makes the deletion wait; otherwise the object is read
+once more and deleted only if it is this resource's own (marker or record).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from lakeserve.api.common import DeletionPolicy
+from lakeserve.databricks.errors import FailureKind, classify
+from lakeserve.databricks.workspace import CredentialsError
+from lakeserve.reconcile import ownership, reasons
+from lakeserve.reconcile.conditions import Phase, Verdict
+from lakeserve.reconcile.failures import FAILURE_REASONS
+from lakeserve.reconcile.passes import Decision, Pass
+from lakeserve.reconcile.policy import PAUSED_MESSAGE, InvalidAnnotation, policy_of
+from lakeserve.resources.base import DeleteState, Event, Observation
+
+
+class Deletion:
+    """Engine methods for deletion (mixed into ``Engine``)."""
+
+    async def finalize(self, kind: str, body: Mapping[str, Any]) -> float | None:
+        """Delete (or keep) the Databricks object. None when done, else seconds to retry."""
+        current = self._begin(kind, body)
+        try:
+            current.obj = self._managed(current.registration, current.body)
+            current.policy = policy_of(current.obj)
+        except (ValidationError, InvalidAnnotation):
+            return self._finished(current, Event(
+                reasons.ORPHANED, "spec or annotations are not valid, so the Databricks object "
+                "is left in place", warning=True))
+        kept = _kept_because(current)
+        if kept:
+            return self._finished(current, Event(reasons.ORPHANED, kept))
+        if current.policy.paused:
+            return await self._deletion_blocked(current, reasons.PAUSED, PAUSED_MESSAGE)
+        return await self._delete(current)
+
+    async def _delete(self, current: Pass) -> float | None:
+        kind, obj = current.registration.info.kind, current.obj
+        located = Observation(exists=False)
+        try:
+            client = current.registration.client_factory(await self._call(self.workspaces.get))
+            located = await self._call(client.locate, obj)
+            if not located.exists:
+                return self._finished(current, Event(
+                    reasons.DELETED, f"the Databricks {kind} {located.name} no longer exists"))
+            if not ownership.may_delete(obj, located):
+                return self._finished(current, Event(reasons.NOT_OWNED, (
+                    f"{located.name} was not created by this {kind}"
+                    + (f" (it is managed by {located.owner})" if located.owner else "")
+                    + ": it is left untouched in Databricks"), warning=True))
+            state = await self._call(client.delete, obj)
+        except CredentialsError as exc:
+            return await self._deletion_blocked(current, exc.reason, exc.message)
+        except Exception as exc:  # noqa: BLE001 - every failure is reported and retried
+            failure = classify(exc)
+            if failure.kind is not FailureKind.NOT_FOUND:
+                return await self._deletion_blocked(current, FAILURE_REASONS[failure.kind],
+                                                    self._failure_message(failure))
+            state = DeleteState.GONE
+        if state is DeleteState.IN_PROGRESS:
+            await self._write_status(current, Decision(Verdict.reconciling(
+                reasons.DELETING, f"deleting the Databricks {kind}")))
+            return current.memory.pacing.converging(self.settings)
+        return self._finished(current, Event(reasons.DELETED, f"deleted the Databricks {kind} "
+                                                              f"{located.name}".rstrip()))
+
+    async def _deletion_blocked(self, current: Pass, reason: str, message: str) -> float:
+        verdict = Verdict.reconciling(reasons.DELETING, f"cannot delete yet: {message}")
+        await self._write_status(current, Decision(verdict))
+        self.publisher.warn_once(current.body, Verdict(Phase.STALLED, reason, verdict.message))
+        return current.memory.pacing.failing(self.settings)
+
+    def _finished(self, current: Pass, event: Event) -> None:
+        self.publisher.record(current.body, event)
+        self.forget(current.body)
+
+
+def _kept_because(current: Pass) -> str | None:
+    """Why deletion leaves the Databricks object alone, if it does."""
+    if current.policy.observe_only:
+        return "managementPolicy is ObserveOnly: the Databricks object is never deleted"
+    if current.obj.spec.deletion_policy == DeletionPolicy.ORPHAN:
+        return "deletionPolicy is Orphan: the Databricks object is left in place"
+    return None

@@ -1,0 +1,73 @@
+"""What one pass over one object carries from step to step, shared by the engine's modules."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lakeserve.api.common import ObjectReference
+from lakeserve.api.crd import KindInfo
+from lakeserve.databricks.workspace import Workspace
+from lakeserve.reconcile.policy import ENGINE_ANNOTATIONS, Policy
+from lakeserve.reconcile.publish import Report
+from lakeserve.reconcile.timing import Pacing
+from lakeserve.resources.base import ExternalClient, Managed, no_dependencies
+
+
+@dataclass(frozen=True)
+class Registration:
+    """How the engine handles one kind."""
+
+    info: KindInfo
+    client_factory: Callable[[Workspace], ExternalClient]
+    dependencies: Callable[[Any], list[ObjectReference]] = no_dependencies
+    # Annotations whose changes must wake the object's worker (e.g. a re-sync request), besides
+    # the ones every kind reads (policy.ENGINE_ANNOTATIONS).
+    watched_annotations: tuple[str, ...] = ()
+
+    @property
+    def annotations(self) -> tuple[str, ...]:
+        return ENGINE_ANNOTATIONS + self.watched_annotations
+
+
+@dataclass
+class Decision(Report):
+    requeue_after: float = 0.0
+
+    @property
+    def held(self) -> bool:
+        """Waiting out a refusal's backoff: the recorded backoff stays as it is."""
+        return self.quiet
+
+
+@dataclass
+class Memory:
+    """What the engine remembers about one object between passes (in memory only)."""
+
+    pacing: Pacing = field(default_factory=Pacing)
+    # The status this process last wrote. The watch event carrying it may not have arrived
+    # when the next pass starts, so it is fresher than the body's.
+    status: dict[str, Any] | None = None
+
+
+@dataclass
+class Pass:
+    """One pass (or deletion step) over one object: what its steps share."""
+
+    registration: Registration
+    body: Mapping[str, Any]
+    memory: Memory
+    obj: Managed | None = None
+    policy: Policy | None = None
+    inputs: str = ""
+    workspace: Workspace | None = None
+    creating: bool = False
+
+
+class WriteFailed(Exception):
+    """A create, update or delete failed: refusals of writes back off (see ``backoff``)."""
+
+    def __init__(self, cause: Exception):
+        super().__init__(str(cause))
+        self.cause = cause

@@ -1,0 +1,74 @@
+"""Credentials from a Secret: what is missing is named (keys, never values)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lakeserve.databricks.workspace import (
+    CREDENTIALS_INVALID,
+    CREDENTIALS_NOT_FOUND,
+    CredentialsError,
+    WorkspaceProvider,
+    secret_attributes,
+)
+from lakeserve.settings import Settings
+
+HOST = {"DATABRICKS_HOST": "https://adb-1.example"}
+TOKEN = "dapi-0123456789abcdef"
+
+# (reason for the case, Secret data, words the CredentialsInvalid message must hold)
+INVALID = [
+    ("no host", {"DATABRICKS_TOKEN": TOKEN}, ["no DATABRICKS_HOST"]),
+    ("host but no credential", HOST, ["no credentials (DATABRICKS_TOKEN"]),
+    ("a misspelled token key", {**HOST, "DATABRICKS_TOKN": TOKEN},
+     ["no credentials", "keys the operator does not read: DATABRICKS_TOKN"]),
+    ("an empty token", {**HOST, "DATABRICKS_TOKEN": ""}, ["empty: DATABRICKS_TOKEN"]),
+    ("an OAuth client id without its secret", {**HOST, "DATABRICKS_CLIENT_ID": "sp-1"},
+     ["DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET"]),
+    ("nothing usable at all", {"token": TOKEN}, ["no DATABRICKS_HOST and no credentials",
+                                                 "does not read: token"]),
+]
+
+
+@pytest.mark.parametrize("case, data, words", INVALID, ids=[c[0] for c in INVALID])
+def test_an_unusable_secret_names_the_keys_to_fix(case, data, words):
+    with pytest.raises(CredentialsError) as raised:
+        secret_attributes("ops/databricks", data)
+    error = raised.value
+    assert error.reason == CREDENTIALS_INVALID
+    assert "ops/databricks" in error.message
+    assert all(word in error.message for word in words), error.message
+    assert TOKEN not in error.message
+
+
+@pytest.mark.parametrize("data", [
+    {**HOST, "DATABRICKS_TOKEN": TOKEN},
+    {**HOST, "DATABRICKS_CLIENT_ID": "sp-1", "DATABRICKS_CLIENT_SECRET": "s"},
+    {**HOST, "ARM_CLIENT_ID": "a", "ARM_CLIENT_SECRET": "b", "ARM_TENANT_ID": "c"},
+    {**HOST, "DATABRICKS_AUTH_TYPE": "env-oidc"},
+], ids=["token", "oauth-m2m", "azure-sp", "auth-type-decides"])
+def test_a_complete_credential_is_accepted(data):
+    assert secret_attributes("ops/databricks", data)["host"] == HOST["DATABRICKS_HOST"]
+
+
+def provider(data):
+    settings = Settings(credentials_secret="ops/databricks", retry_timeout=1, http_timeout=1)
+    return WorkspaceProvider(settings, secret_reader=lambda namespace, name: data)
+
+
+def test_a_missing_secret_is_credentials_not_found():
+    with pytest.raises(CredentialsError) as raised:
+        provider(None).get()
+    assert raised.value.reason == CREDENTIALS_NOT_FOUND
+
+
+def test_two_auth_methods_are_refused_without_the_sdk_config_dump():
+    data = {**HOST, "DATABRICKS_TOKEN": TOKEN, "DATABRICKS_CLIENT_ID": "sp-1",
+            "DATABRICKS_CLIENT_SECRET": "very-secret"}
+    with pytest.raises(CredentialsError) as raised:
+        provider(data).get()
+    message = raised.value.message
+    assert raised.value.reason == CREDENTIALS_INVALID
+    assert "more than one authorization method" in message and "Secret ops/databricks" in message
+    assert "Config:" not in message and "adb-1.example" not in message
+    assert TOKEN not in message and "very-secret" not in message

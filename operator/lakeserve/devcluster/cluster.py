@@ -87,8 +87,12 @@ class DevCluster:
     """The control plane kept in ``directory``; usable as a context manager (up … down)."""
 
     def __init__(self, directory: str | Path, *, cache_dir: Path | None = None,
-                 ready_timeout: float = 180.0, stop_timeout: float = 15.0):
+                 ready_timeout: float = 180.0, stop_timeout: float = 15.0,
+                 audit_policy: Path | None = None):
+        """``audit_policy``: an audit policy file; the API server then logs what it selects to
+        ``logs/audit.log`` (see ``audit_log``)."""
         self.directory = Path(directory).resolve()
+        self.audit_policy = audit_policy
         self.cache_dir = cache_dir
         self.ready_timeout = ready_timeout
         self.stop_timeout = stop_timeout
@@ -100,6 +104,10 @@ class DevCluster:
     @property
     def logs(self) -> Path:
         return self.directory / "logs"
+
+    @property
+    def audit_log(self) -> Path:
+        return self.logs / "audit.log"
 
     def up(self) -> Path:
         """Start the cluster unless it already runs; the kubeconfig path either way."""
@@ -184,8 +192,9 @@ class DevCluster:
                                                    ports[ETCD], ports[_ETCD_PEER]))
             self._wait(state, Probe("etcd to report healthy", f"{etcd_url(ports[ETCD])}/health"),
                        deadline)
+            audit = (self.audit_policy, self.audit_log) if self.audit_policy else None
             self._launch(state, KUBE_APISERVER, apiserver_command(
-                binaries.kube_apiserver, credentials, ports[KUBE_APISERVER], ports[ETCD]))
+                binaries.kube_apiserver, credentials, ports[KUBE_APISERVER], ports[ETCD], audit))
             self._wait(state, _api_probe(server, "kube-apiserver to be ready", "/readyz",
                                          credentials), deadline)
             self._launch(state, KUBE_CONTROLLER_MANAGER, controller_manager_command(

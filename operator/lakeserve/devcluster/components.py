@@ -51,7 +51,9 @@ def etcd_command(binary: Path, data_dir: Path, client_port: int, peer_port: int)
 
 
 def apiserver_command(binary: Path, credentials: Credentials, port: int,
-                      etcd_client_port: int) -> list[str]:
+                      etcd_client_port: int, audit: tuple[Path, Path] | None = None) -> list[str]:
+    """``audit``: (policy file, log file) to record requests in an audit log (benchmarks count
+    Kubernetes writes with it)."""
     return [
         str(binary),
         f"--bind-address={LOOPBACK}",
@@ -70,7 +72,14 @@ def apiserver_command(binary: Path, credentials: Credentials, port: int,
         "--disable-admission-plugins=ServiceAccount",
         "--allow-privileged=true",
         "--profiling=false",
+        *(_audit_flags(*audit) if audit else []),
     ]
+
+
+def _audit_flags(policy: Path, log: Path) -> list[str]:
+    # batch mode: entries are written in the background, so requests do not wait on the file.
+    return [f"--audit-policy-file={policy}", f"--audit-log-path={log}",
+            "--audit-log-format=json", "--audit-log-mode=batch", "--audit-log-maxsize=0"]
 
 
 def controller_manager_command(binary: Path, credentials: Credentials, kubeconfig: Path,

@@ -40,10 +40,12 @@ class EmulatorProcess:
     def __init__(self, *, data_dir: str | Path | None = None, token: str | None = None,
                  client_id: str | None = None, client_secret: str | None = None,
                  settings: dict[str, Any] | None = None, startup_timeout: float = 60.0,
-                 python: str = sys.executable, control: bool = True):
+                 python: str = sys.executable, control: bool = True, persist: bool = True):
         """``data_dir`` None: a temp dir, removed on stop. ``settings`` go to
         ``PUT /_emulator/settings`` once the emulator answers. ``control`` False starts it with
-        ``--no-control`` (nothing under ``/_emulator/``, so no settings either)."""
+        ``--no-control`` (nothing under ``/_emulator/``, so no settings either). ``persist``
+        False keeps the workspace in memory only (``data_dir`` then holds just the log): no
+        state file is saved after writes, which costs time with thousands of objects."""
         if settings and not control:
             raise ValueError("settings need /_emulator/; they cannot be used with control off")
         self._own_data_dir = data_dir is None
@@ -55,6 +57,7 @@ class EmulatorProcess:
         self.startup_timeout = startup_timeout
         self.python = python
         self.control_enabled = control
+        self.persist = persist
         self.port = 0
         self.log_path = self.data_dir / "emulator.log"
         self._process: subprocess.Popen[bytes] | None = None
@@ -150,8 +153,9 @@ class EmulatorProcess:
         if self.client_id and self.client_secret:
             env[CLIENT_ID_ENV], env[CLIENT_SECRET_ENV] = self.client_id, self.client_secret
         command = [self.python, "-m", "lakeserve", "emulator", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--token", self.token,
-                   "--data-dir", str(self.data_dir)]
+                   "--port", str(self.port), f"--token={self.token}"]  # may begin with "-"
+        if self.persist:
+            command += ["--data-dir", str(self.data_dir)]
         if not self.control_enabled:
             command.append("--no-control")
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in _terminate)

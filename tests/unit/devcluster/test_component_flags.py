@@ -56,3 +56,13 @@ def test_controller_manager_runs_the_controllers_that_work_without_nodes():
     assert flags["bind-address"] == "127.0.0.1"
     assert flags["leader-elect"] == "false"
     assert flags["kubeconfig"] == "/state/pki/kcm.kubeconfig"
+
+
+def test_apiserver_audit_log_only_when_asked_for():
+    assert not any("audit" in arg for arg in
+                   apiserver_command(Path("/bin/kube-apiserver"), CREDENTIALS, 6443, 2379))
+    flags = _flags(apiserver_command(Path("/bin/kube-apiserver"), CREDENTIALS, 6443, 2379,
+                                     audit=(Path("/state/policy.yaml"), Path("/state/audit.log"))))
+    assert flags["audit-policy-file"] == "/state/policy.yaml"
+    assert flags["audit-log-path"] == "/state/audit.log"
+    assert flags["audit-log-mode"] == "batch", "requests must not wait on the log file"

@@ -1,11 +1,13 @@
-"""kopf wiring, and nothing else: each handler hands the object to the scheduler or the engine.
+"""kopf wiring, and nothing else: watch events go to the scheduler, which runs the engine.
 
-Per kind: a daemon (the object's worker), a watch-event handler (wakes the worker on changes that
-matter) and a deletion handler behind the ``lakeserve.dev/finalizer`` finalizer.
+Per kind one watch-event handler and nothing else: no per-object daemons, no kopf deletion
+handlers (the engine keeps its own ``lakeserve.dev/finalizer``), so kopf writes nothing to the
+objects itself. The scheduler runs as one background task from startup to cleanup.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import random
@@ -14,26 +16,19 @@ from typing import Any
 
 import kopf
 
-from lakeserve.api.common import FINALIZER, GROUP, VERSION
+from lakeserve.api.common import GROUP, VERSION
 from lakeserve.databricks.workspace import WorkspaceProvider
 from lakeserve.kinds import registrations
 from lakeserve.kube import KubeApi, load_client_config
-from lakeserve.metrics import Metrics, http_session
+from lakeserve.databricks.workspace import http_session
+from lakeserve.metrics import Metrics
+from lakeserve.peering import StreamPauses, follow
 from lakeserve.reconcile.engine import Engine, Registration
 from lakeserve.reconcile.scheduler import Scheduler
 from lakeserve.redact import install_log_redaction
-from lakeserve.resources.base import Event
 from lakeserve.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-class KopfEvents:
-    """The engine's EventPort, posting through kopf's event queue."""
-
-    def record(self, body: Any, event: Event) -> None:
-        kopf.event(body, type="Warning" if event.warning else "Normal", reason=event.reason,
-                   message=event.message[:1024])
 
 
 class Runtime:
@@ -42,6 +37,8 @@ class Runtime:
     scheduler: Scheduler | None = None
     kube: KubeApi | None = None
     executor: ThreadPoolExecutor | None = None
+    dispatcher: asyncio.Task | None = None
+    pauses: StreamPauses | None = None  # kopf's peering holds the scheduler back
 
 
 runtime = Runtime()
@@ -50,15 +47,15 @@ runtime = Runtime()
 @kopf.on.startup()
 async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     config = Settings.from_env()
-    settings.persistence.finalizer = FINALIZER
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=GROUP, key="last-handled-configuration")
+    # kopf itself writes nothing to the objects: no handler of it needs a finalizer (the engine
+    # keeps its own, lakeserve.dev/finalizer, which kopf must not know as its own -- it would
+    # remove it, as no kopf handler needs it) and no progress or diff-base annotations.
     settings.posting.reporting_component = "lakeserve"
+    settings.persistence.diffbase_storage = NoDiffBase()
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     load_client_config()
-    runtime.kube = KubeApi()
+    runtime.kube = KubeApi(workers=config.workers)
     runtime.executor = ThreadPoolExecutor(max_workers=config.workers,
                                           thread_name_prefix="databricks")
     metrics = Metrics()
@@ -66,14 +63,22 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         metrics.serve(config.metrics_port)
     workspaces = WorkspaceProvider(config, runtime.kube.read_secret,
                                    on_client=lambda client: metrics.instrument(http_session(client)))
-    engine = Engine(config, workspaces, runtime.kube, KopfEvents(), registrations(config),
+    engine = Engine(config, workspaces, runtime.kube, runtime.kube, registrations(config),
                     executor=runtime.executor, metrics=metrics)
-    runtime.scheduler = Scheduler(engine)
+    # Passes at once: several per Databricks thread, so that while some wait for Kubernetes the
+    # threads stay busy and a burst of new objects gets its first reads early; a bound at all
+    # keeps such a burst from piling up in memory.
+    runtime.scheduler = Scheduler(engine, concurrency=4 * config.workers)
+    if runtime.pauses:
+        runtime.pauses.attach(runtime.scheduler)
+    runtime.dispatcher = asyncio.create_task(runtime.scheduler.run(), name="lakeserve scheduler")
     install_log_redaction()
 
 
 @kopf.on.cleanup()
 async def cleanup(**_: Any) -> None:
+    if runtime.dispatcher:
+        runtime.dispatcher.cancel()
     if runtime.executor:
         runtime.executor.shutdown(wait=False, cancel_futures=True)
     if runtime.kube:
@@ -83,20 +88,10 @@ async def cleanup(**_: Any) -> None:
 def _register(registration: Registration) -> None:
     kind, plural = registration.info.kind, registration.info.plural
 
-    @kopf.daemon(GROUP, VERSION, plural, id=f"{plural}-worker", cancellation_timeout=10.0)
-    async def worker(body: kopf.Body, stopped: kopf.DaemonStopped, **_: Any) -> None:
-        await runtime.scheduler.run_worker(kind, body, stopped)
-
     @kopf.on.event(GROUP, VERSION, plural, id=f"{plural}-notice")
-    async def notice(body: kopf.Body, **_: Any) -> None:
+    async def notice(body: kopf.Body, type: str | None, **_: Any) -> None:  # noqa: A002
         if runtime.scheduler:
-            runtime.scheduler.notice(kind, body)
-
-    @kopf.on.delete(GROUP, VERSION, plural, id=f"{plural}-finalize")
-    async def finalize(body: kopf.Body, **_: Any) -> None:
-        delay = await runtime.scheduler.engine.finalize(kind, body)
-        if delay is not None:
-            raise kopf.TemporaryError("the Databricks object is still being deleted", delay=delay)
+            runtime.scheduler.notice(kind, body, type)
 
 
 for _registration in registrations(Settings()).values():
@@ -113,9 +108,32 @@ def run_operator(namespaces: list[str], all_namespaces: bool, liveness: str | No
         for noisy in ("databricks.sdk", "urllib3", "kubernetes.client.rest"):
             logging.getLogger(noisy).setLevel(logging.INFO)
     install_log_redaction()
+    if not verbose:
+        # kopf's per-object lines are about its own handling ("Handler '…-notice' succeeded."
+        # for every watch event): at thousands of objects, most of the log and of its cost.
+        # The engine logs what happens to each object itself.
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
+    if config.peering:
+        runtime.pauses = follow((f"{r.info.plural}.{VERSION}.{GROUP}"
+                                 for r in registrations(config).values()), verbose)
     kopf.run(clusterwide=all_namespaces, namespaces=namespaces, liveness_endpoint=liveness,
              **_peering(config))
     return 0
+
+
+class NoDiffBase(kopf.DiffBaseStorage):
+    """kopf keeps a copy of each object's "essence" to tell changes apart for its change
+    handlers. The operator has none (the scheduler tells changes itself), so kopf stores nothing
+    and builds nothing: it would deep-copy every body of every watch event for no reader."""
+
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> kopf.BodyEssence:
+        return kopf.BodyEssence()
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        pass
 
 
 def _peering(config: Settings) -> dict[str, Any]:

@@ -17,6 +17,7 @@ def registrations(settings: Settings) -> dict[str, Registration]:
             info=servingendpoint.INFO,
             client_factory=lambda ws: ServingEndpointClient(ws, settings.owner_prefix),
             dependencies=lambda spec: list(spec.depends_on or []),
+            marks_ownership=True,  # the owner tag goes out with the create
         ),
         onlinetable.KIND: Registration(
             info=onlinetable.INFO,

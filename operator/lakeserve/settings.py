@@ -14,8 +14,9 @@ from dataclasses import dataclass, fields
 class Settings:
     # Seconds between drift checks of a Ready object.
     drift_interval: float = 300.0
-    # First poll interval while Databricks converges; grows by converge_growth up to converge_max.
-    converge_interval: float = 5.0
+    # First poll after a write (and while Databricks converges); grows by converge_growth up to
+    # converge_max.
+    converge_interval: float = 1.0
     converge_growth: float = 1.5
     converge_max: float = 60.0
     # Backoff after transient errors: error_backoff * 2^n, capped at error_backoff_max.

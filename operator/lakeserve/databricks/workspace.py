@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import requests
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.clock import Clock
 from databricks.sdk.config import Config
@@ -164,6 +165,7 @@ class WorkspaceProvider:
                 "in the operator's environment or LAKESERVE_CREDENTIALS_SECRET")
         host = config.host.rstrip("/")
         client = WorkspaceClient(config=config)
+        size_connection_pools(client, self._settings.workers)
         if self._on_client:
             self._on_client(client)
         return Workspace(client=client, host=host, limiter=self._limiter_for(host))
@@ -174,6 +176,23 @@ class WorkspaceProvider:
             self._limiters[host] = WriteLimiter(self._settings.write_limit,
                                                 self._settings.write_window)
         return self._limiters[host]
+
+
+def http_session(client: WorkspaceClient) -> requests.Session:
+    """The requests session under a WorkspaceClient (databricks-sdk 0.162.0 internals; the
+    SDK version is pinned and a unit test fails if this path moves)."""
+    return client.api_client._api_client._session  # noqa: SLF001
+
+
+def size_connection_pools(client: WorkspaceClient, workers: int) -> None:
+    """One kept connection per worker thread, whatever the scheme: the SDK sizes only https://
+    (20), and requests' default for http:// (10, not blocking) makes 16 workers open and throw
+    away connections ("Connection pool is full, discarding connection")."""
+    adapter = requests.adapters.HTTPAdapter(pool_connections=20, pool_maxsize=max(20, workers),
+                                            pool_block=True)
+    session = http_session(client)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
 
 
 def secret_attributes(where: str, data: Mapping[str, str]) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """Deleting (or keeping) the Databricks object when its resource is deleted.
 
 Orphan and ObserveOnly keep it; a pause makes the deletion wait; otherwise the object is read
-once more and deleted only if it is this resource's own (marker or record).
+once more and deleted only if it is this resource's own (marker or record). Then the operator's
+finalizer comes off and Kubernetes lets the resource go.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 from lakeserve.api.common import DeletionPolicy
 from lakeserve.databricks.errors import FailureKind, classify
 from lakeserve.databricks.workspace import CredentialsError
-from lakeserve.reconcile import ownership, reasons
+from lakeserve.reconcile import finalizer, ownership, reasons
 from lakeserve.reconcile.conditions import Phase, Verdict
 from lakeserve.reconcile.failures import FAILURE_REASONS
 from lakeserve.reconcile.passes import Decision, Pass
@@ -26,7 +27,14 @@ class Deletion:
     """Engine methods for deletion (mixed into ``Engine``)."""
 
     async def finalize(self, kind: str, body: Mapping[str, Any]) -> float | None:
-        """Delete (or keep) the Databricks object. None when done, else seconds to retry."""
+        """Delete (or keep) the Databricks object, then remove the finalizer. None when done,
+        else seconds to retry."""
+        delay = await self._finalize(kind, body)
+        if delay is None:
+            await finalizer.release(self.kube, self.registrations[kind].info, body)
+        return delay
+
+    async def _finalize(self, kind: str, body: Mapping[str, Any]) -> float | None:
         current = self._begin(kind, body)
         try:
             current.obj = self._managed(current.registration, current.body)

@@ -190,18 +190,17 @@ def test_without_the_status_rule_nothing_becomes_ready_and_the_log_shows_403(
 
 
 def test_without_the_events_rule_the_log_shows_the_refused_events(chart_operator, model, poll):
-    # kopf treats events as auxiliary: the object still becomes Ready, but not silently.
+    # Events are auxiliary: the object still becomes Ready, but not silently.
     operator = chart_operator(edit=drop_rule("events"))
     cluster = operator.cluster
     name = f"{cluster.namespace}-noevents"
     cluster.apply(endpoint(name, model))
     cluster.wait("servingendpoint", name, timeout=60)
-    # kopf retries each refused event a few times (logging each attempt), then gives up with a
-    # warning; the first refusal is enough here.
-    refused = poll(lambda: re.search(r"POST \S+/events -> APIForbiddenError\('events is "
-                                     r"forbidden.*status=403", operator.log()), timeout=30,
-                   message="kopf's log of the refused event")
-    assert f"namespaces/{cluster.namespace}/events" in refused[0]
+    refused = poll(lambda: re.search(r"could not post the event Created about ServingEndpoint "
+                                     rf"{cluster.namespace}/{name}: 403 Forbidden: events is "
+                                     r"forbidden", operator.log()), timeout=30,
+                   message="the operator's log of the refused event")
+    assert "cannot create resource" in operator.log()[refused.end():].splitlines()[0]
     assert cluster.events(name) == []
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.config import Config
 
 from lakeserve.databricks.workspace import (
     CREDENTIALS_INVALID,
     CREDENTIALS_NOT_FOUND,
     CredentialsError,
     WorkspaceProvider,
+    http_session,
     secret_attributes,
+    size_connection_pools,
 )
 from lakeserve.settings import Settings
 
@@ -72,3 +76,18 @@ def test_two_auth_methods_are_refused_without_the_sdk_config_dump():
     assert "more than one authorization method" in message and "Secret ops/databricks" in message
     assert "Config:" not in message and "adb-1.example" not in message
     assert TOKEN not in message and "very-secret" not in message
+
+
+# (reason, host): every worker keeps its connection, whatever the scheme
+SCHEMES = [("a local workspace over http", "http://127.0.0.1:9"),
+           ("a workspace over https", "https://127.0.0.1:9")]
+
+
+@pytest.mark.parametrize("case, host", SCHEMES, ids=[c[0] for c in SCHEMES])
+def test_the_connection_pool_holds_a_connection_per_worker(case, host):
+    client = WorkspaceClient(config=Config(host=host, token=TOKEN, retry_timeout_seconds=1,
+                                           http_timeout_seconds=1))
+    size_connection_pools(client, 48)
+    adapter = http_session(client).get_adapter(host + "/api/2.0/serving-endpoints")
+    assert adapter._pool_maxsize == 48
+    assert adapter._pool_block, "a full pool waits rather than opening throwaway connections"

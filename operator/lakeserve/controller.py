@@ -27,6 +27,7 @@ from lakeserve.reconcile.engine import Engine, Registration
 from lakeserve.reconcile.scheduler import Scheduler
 from lakeserve.redact import install_log_redaction
 from lakeserve.settings import Settings
+from lakeserve.sharding import label_selector
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,9 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.persistence.diffbase_storage = NoDiffBase()
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
+    selector = label_selector(config.shard_index, config.shard_count)
+    if selector:
+        settings.watching.label_selectors[GROUP, kopf.EVERYTHING] = selector
     load_client_config()
     runtime.kube = KubeApi(workers=config.workers)
     runtime.executor = ThreadPoolExecutor(max_workers=config.workers,

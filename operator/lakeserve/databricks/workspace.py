@@ -173,7 +173,7 @@ class WorkspaceProvider:
     def _limiter_for(self, host: str) -> WriteLimiter:
         # One limiter per workspace host, surviving credential rotation.
         if host not in self._limiters:
-            self._limiters[host] = WriteLimiter(self._settings.write_limit,
+            self._limiters[host] = WriteLimiter(self._settings.writes_per_window,
                                                 self._settings.write_window)
         return self._limiters[host]
 

@@ -91,3 +91,20 @@ def test_the_connection_pool_holds_a_connection_per_worker(case, host):
     adapter = http_session(client).get_adapter(host + "/api/2.0/serving-endpoints")
     assert adapter._pool_maxsize == 48
     assert adapter._pool_block, "a full pool waits rather than opening throwaway connections"
+
+
+# (reason, settings, this replica's writes per window)
+SHARES = [
+    ("one replica takes the whole limit", Settings(write_limit=50), 50),
+    ("two shards split it evenly", Settings(write_limit=50, shard_count=2), 25),
+    ("three shards round down, never above the limit together",
+     Settings(write_limit=50, shard_count=3, shard_index=2), 16),
+    ("an explicit share wins", Settings(write_limit=50, shard_count=2, write_share=40), 40),
+    ("no limit stays no limit", Settings(write_limit=0, shard_count=2), 0),
+]
+
+
+@pytest.mark.parametrize("case, settings, writes", SHARES, ids=[c[0] for c in SHARES])
+def test_each_shard_limits_its_writes_to_its_share(case, settings, writes):
+    provider = WorkspaceProvider(settings)
+    assert provider._limiter_for("https://adb-1.example").limit == writes

@@ -19,7 +19,7 @@ import kopf
 from lakeserve.api.common import GROUP, VERSION
 from lakeserve.databricks.workspace import WorkspaceProvider
 from lakeserve.kinds import registrations
-from lakeserve.kube import KubeApi, load_client_config
+from lakeserve.kube import KubeApi
 from lakeserve.databricks.workspace import http_session
 from lakeserve.metrics import Metrics
 from lakeserve.peering import StreamPauses, follow
@@ -58,8 +58,9 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     selector = label_selector(config.shard_index, config.shard_count)
     if selector:
         settings.watching.label_selectors[GROUP, kopf.EVERYTHING] = selector
-    load_client_config()
-    runtime.kube = KubeApi(workers=config.workers)
+    runtime.kube = KubeApi(lambda: kopf.login_via_client(logger=log, settings=settings),
+                           connections=config.workers)
+    await runtime.kube.start()
     runtime.executor = ThreadPoolExecutor(max_workers=config.workers,
                                           thread_name_prefix="databricks")
     metrics = Metrics()
@@ -86,7 +87,7 @@ async def cleanup(**_: Any) -> None:
     if runtime.executor:
         runtime.executor.shutdown(wait=False, cancel_futures=True)
     if runtime.kube:
-        runtime.kube.close()
+        await runtime.kube.close()
 
 
 def _register(registration: Registration) -> None:
@@ -112,6 +113,10 @@ def run_operator(namespaces: list[str], all_namespaces: bool, liveness: str | No
         for noisy in ("databricks.sdk", "urllib3", "kubernetes.client.rest"):
             logging.getLogger(noisy).setLevel(logging.INFO)
     install_log_redaction()
+    # No log format here shows a record's thread, process or source line; not collecting them
+    # is the logging module's documented optimization ("Optimization" in its HOWTO).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None  # noqa: SLF001 - the documented way to skip findCaller
     if not verbose:
         # kopf's per-object lines are about its own handling ("Handler '…-notice' succeeded."
         # for every watch event): at thousands of objects, most of the log and of its cost.

@@ -20,7 +20,7 @@ from lakeserve.reconcile.conditions import Phase, Verdict
 from lakeserve.reconcile.failures import FAILURE_REASONS
 from lakeserve.reconcile.passes import Decision, Pass
 from lakeserve.reconcile.policy import PAUSED_MESSAGE, InvalidAnnotation, policy_of
-from lakeserve.resources.base import DeleteState, Event, Observation
+from lakeserve.resources.base import DeleteState, Event, ExternalClient, Observation
 
 
 class Deletion:
@@ -54,8 +54,7 @@ class Deletion:
         kind, obj = current.registration.info.kind, current.obj
         located = Observation(exists=False)
         try:
-            client = current.registration.client_factory(await self._call(self.workspaces.get))
-            located = await self._call(client.locate, obj)
+            client, located = await self._call(self._locate, current)
             if not located.exists:
                 return self._finished(current, Event(
                     reasons.DELETED, f"the Databricks {kind} {located.name} no longer exists"))
@@ -79,6 +78,11 @@ class Deletion:
             return current.memory.pacing.converging(self.settings)
         return self._finished(current, Event(reasons.DELETED, f"deleted the Databricks {kind} "
                                                               f"{located.name}".rstrip()))
+
+    def _locate(self, current: Pass) -> tuple[ExternalClient, Observation]:
+        """In a worker thread, one trip for the workspace, its client and the lookup."""
+        client = current.registration.client_factory(self.workspaces.get())
+        return client, client.locate(current.obj)
 
     async def _deletion_blocked(self, current: Pass, reason: str, message: str) -> float:
         verdict = Verdict.reconciling(reasons.DELETING, f"cannot delete yet: {message}")

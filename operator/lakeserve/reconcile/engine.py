@@ -115,9 +115,7 @@ class Engine(FailureHandling, Deletion):
                                                      "waiting for " + "; ".join(waiting)),
                                  requeue_after=pacing.converging(settings))
         try:
-            current.workspace = await self._call(self.workspaces.get)
-            client = current.registration.client_factory(current.workspace)
-            observation = await self._call(client.observe, current.obj)
+            client, observation = await self._call(self._observe, current)
         except Exception as exc:  # noqa: BLE001 - classified, reported, retried or stalled
             return self._on_error(current, exc)
         if current.policy.observe_only:
@@ -127,6 +125,13 @@ class Engine(FailureHandling, Deletion):
             return await self._act(current, client, observation)
         except Exception as exc:  # noqa: BLE001 - classified, reported, retried or stalled
             return self._on_error(current, exc)
+
+    def _observe(self, current: Pass) -> tuple[ExternalClient, Observation]:
+        """In a worker thread: the workspace (maybe built now), its client, the observation --
+        one trip to the thread pool for the three."""
+        current.workspace = self.workspaces.get()
+        client = current.registration.client_factory(current.workspace)
+        return client, client.observe(current.obj)
 
     def _observed(self, current: Pass, observation: Observation) -> Decision:
         """managementPolicy: ObserveOnly: report what is there, never write."""

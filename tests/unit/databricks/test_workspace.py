@@ -93,6 +93,39 @@ def test_the_connection_pool_holds_a_connection_per_worker(case, host):
     assert adapter._pool_block, "a full pool waits rather than opening throwaway connections"
 
 
+# (reason, environment, whether requests keeps reading it on every request)
+ENVIRONMENTS = [
+    ("nothing for requests there", {"PATH": "/bin", "DATABRICKS_HOST": "h"}, False),
+    ("a proxy", {"HTTPS_PROXY": "http://proxy:3128"}, True),
+    ("a lower-case proxy", {"https_proxy": "http://proxy:3128"}, True),
+    ("an empty proxy variable is none", {"HTTPS_PROXY": ""}, False),
+    ("a corporate CA bundle", {"REQUESTS_CA_BUNDLE": "/etc/ca.pem"}, True),
+]
+
+
+@pytest.fixture(scope="module")
+def local_client():
+    return WorkspaceClient(config=Config(host="http://127.0.0.1:9", token=TOKEN,
+                                         retry_timeout_seconds=1, http_timeout_seconds=1))
+
+
+@pytest.mark.parametrize("case, environ, trusted", ENVIRONMENTS, ids=[c[0] for c in ENVIRONMENTS])
+def test_requests_stops_reading_the_environment_only_when_there_is_nothing_for_it(
+        case, environ, trusted, local_client, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
+    http_session(local_client).trust_env = True
+    size_connection_pools(local_client, 16, environ)
+    assert http_session(local_client).trust_env is trusted
+
+
+def test_a_netrc_file_keeps_requests_reading_it(local_client, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".netrc").write_text("machine x login u password p\n")
+    http_session(local_client).trust_env = True
+    size_connection_pools(local_client, 16, {})
+    assert http_session(local_client).trust_env is True
+
+
 # (reason, settings, this replica's writes per window)
 SHARES = [
     ("one replica takes the whole limit", Settings(write_limit=50), 50),

@@ -15,6 +15,7 @@ import pytest
 
 from lakeserve.reconcile import reasons
 from lakeserve.resources.featurefunction.client import STATEMENT_FAILED
+from lakeserve.resources.featurespec.checks import INVALID_FEATURES
 from lakeserve.resources.onlinetable.client import PROVISIONING, SYNC_FAILED, SYNCING
 from lakeserve.resources.servingendpoint.client import ALIAS_NOT_FOUND
 
@@ -24,6 +25,7 @@ CATALOG: dict[str, str] = {
        if name.isupper() and isinstance(value, str)},
     "STATEMENT_FAILED": STATEMENT_FAILED, "PROVISIONING": PROVISIONING,
     "SYNC_FAILED": SYNC_FAILED, "SYNCING": SYNCING, "ALIAS_NOT_FOUND": ALIAS_NOT_FOUND,
+    "INVALID_FEATURES": INVALID_FEATURES,
 }
 EVENT_ONLY = {reasons.CREATED, reasons.UPDATED, reasons.DELETED, reasons.ORPHANED,
               reasons.ADOPTED, reasons.NOT_OWNED, reasons.DRIFT_CORRECTED,

@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
                                   help="a local kube-apiserver + etcd built from Go modules")
     cluster_commands = cluster.add_subparsers(dest="cluster_command", required=True)
     for name, text in (("up", "build (cached) and start the control plane"),
-                       ("down", "stop it"), ("status", "tell whether it runs")):
+                       ("down", "stop it"), ("status", "tell whether it runs"),
+                       ("restart", "restart kube-apiserver on the same port (a fault drill)")):
         sub = cluster_commands.add_parser(name, help=text)
         sub.add_argument("--dir", required=True, help="state directory; DIR/kubeconfig is written")
     cluster_commands.add_parser("build", help="only build (or find cached) binaries")

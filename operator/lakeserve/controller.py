@@ -53,6 +53,7 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     # remove it, as no kopf handler needs it) and no progress or diff-base annotations.
     settings.posting.reporting_component = "lakeserve"
     settings.persistence.diffbase_storage = NoDiffBase()
+    settings.peering.lifetime = config.peering_lifetime
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     selector = label_selector(config.shard_index, config.shard_count)

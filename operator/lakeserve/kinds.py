@@ -3,9 +3,10 @@ one entry here."""
 
 from __future__ import annotations
 
-from lakeserve.api import featurefunction, onlinetable, servingendpoint
+from lakeserve.api import featurefunction, featurespec, onlinetable, servingendpoint
 from lakeserve.reconcile.engine import Registration
 from lakeserve.resources.featurefunction import FeatureFunctionClient
+from lakeserve.resources.featurespec import FeatureSpecClient
 from lakeserve.resources.onlinetable import OnlineTableClient
 from lakeserve.resources.servingendpoint import ServingEndpointClient
 from lakeserve.settings import Settings
@@ -27,5 +28,10 @@ def registrations(settings: Settings) -> dict[str, Registration]:
         featurefunction.KIND: Registration(
             info=featurefunction.INFO,
             client_factory=FeatureFunctionClient,
+        ),
+        featurespec.KIND: Registration(
+            info=featurespec.INFO,
+            client_factory=FeatureSpecClient,
+            dependencies=lambda spec: spec.dependencies(),
         ),
     }

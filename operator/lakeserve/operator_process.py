@@ -73,6 +73,16 @@ class OperatorProcess:
         if self._log:
             self._log.close()
 
+    def kill(self) -> None:
+        """SIGKILL, as the OOM killer or a lost node would: no cleanup, no goodbye to peers."""
+        if self._process is None:
+            return
+        os.killpg(self._process.pid, signal.SIGKILL)
+        self._process.wait(10)
+        self._process = None
+        if self._log:
+            self._log.close()
+
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 

@@ -57,6 +57,9 @@ class Settings:
     # This replica's peering priority (highest wins); 0 picks a random one, so that replicas of
     # one Deployment never tie (kopf pauses all operators of equal priority).
     peering_priority: int = 0
+    # Seconds a replica's keep-alive counts; a replica killed without a goodbye is taken over
+    # once it expires.
+    peering_lifetime: int = 60
     # Identity written into the owner tag of endpoints, so two clusters sharing a workspace
     # do not fight over the same endpoint.
     owner_prefix: str = ""

@@ -57,20 +57,25 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="session")
-def kubeconfig(tmp_path_factory: pytest.TempPathFactory,
-               pytestconfig: pytest.Config) -> Iterator[str]:
-    """Path of a kubeconfig with cluster-admin rights on the session's cluster."""
-    existing = os.environ.get(EXISTING_CLUSTER_VARIABLE)
-    if existing:
-        yield existing
+def dev_cluster(tmp_path_factory: pytest.TempPathFactory,
+                pytestconfig: pytest.Config) -> Iterator[DevCluster | None]:
+    """The session's own control plane; None when ``LAKESERVE_KUBECONFIG`` names another."""
+    if os.environ.get(EXISTING_CLUSTER_VARIABLE):
+        yield None
         return
     cluster = DevCluster(tmp_path_factory.mktemp("dev-cluster"))
     with _terminal_output(pytestconfig):
         cluster.up()
     try:
-        yield str(cluster.kubeconfig)
+        yield cluster
     finally:
         cluster.down()
+
+
+@pytest.fixture(scope="session")
+def kubeconfig(dev_cluster: DevCluster | None) -> str:
+    """Path of a kubeconfig with cluster-admin rights on the session's cluster."""
+    return os.environ.get(EXISTING_CLUSTER_VARIABLE) or str(dev_cluster.kubeconfig)
 
 
 def make_kubectl(kubeconfig_path: str) -> Kubectl:
@@ -112,6 +117,7 @@ from databricks.sdk import WorkspaceClient  # noqa: E402
 from databricks.sdk.config import Config  # noqa: E402
 
 from lakeserve.emulator.process import EmulatorProcess  # noqa: E402
+from lakeserve.emulator.settings import EmulatorSettings  # noqa: E402
 from lakeserve.operator_process import OperatorProcess  # noqa: E402
 from tests import reasons as produced  # noqa: E402
 
@@ -126,6 +132,7 @@ OPERATOR_SETTINGS = {
     "drift_interval": "4", "converge_interval": "0.5", "converge_growth": "1.3",
     "converge_max": "2", "error_backoff": "1", "error_backoff_max": "8",
     "retry_timeout": "5", "max_sdk_sleep": "2",
+    "refused_backoff": "2", "refused_backoff_max": "16",
     # the limiter has its own test with its own operator; here it would only slow the suite
     "write_limit": "1000",
 }
@@ -164,6 +171,31 @@ def workspace() -> Iterator[Workspace]:
         return
     with EmulatorProcess(settings=EMULATOR_SETTINGS) as emulator:
         yield Workspace(emulator.host, emulator.token, emulator)
+
+
+@pytest.fixture
+def workspace_settings(workspace: Workspace) -> Iterator[Callable[..., None]]:
+    """``apply(**settings)`` changes emulator settings for one test; they are restored after it.
+
+    Against a real workspace a setting cannot be chosen: the default value is a no-op there and
+    any other value skips the test.
+    """
+    before: dict = {}
+
+    def apply(**settings: object) -> None:
+        if workspace.emulator is None:
+            defaults = EmulatorSettings().as_dict()
+            if any(defaults.get(key) != value for key, value in settings.items()):
+                pytest.skip("chooses how the emulator answers (running against a real workspace)")
+            return
+        current = workspace.emulator.control("GET", "/_emulator/settings")
+        for key in settings:
+            before.setdefault(key, current[key])
+        workspace.emulator.control("PUT", "/_emulator/settings", settings)
+
+    yield apply
+    if before and workspace.emulator is not None:
+        workspace.emulator.control("PUT", "/_emulator/settings", before)
 
 
 @pytest.fixture(scope="session")
@@ -284,3 +316,46 @@ def wait_for(predicate: Callable[[], object], timeout: float = 60, interval: flo
 @pytest.fixture(scope="session")
 def poll() -> Callable[..., object]:
     return wait_for
+
+
+# ---- figures of the fault matrix, for RELIABILITY.md ------------------------------------------
+
+FIGURES_VARIABLE = "LAKESERVE_RELIABILITY_FIGURES"
+FIGURE_COLUMNS = ("fault", "end state", "creates committed", "duplicates", "orphans",
+                  "writes", "calls", "recovery s", "notes")
+
+
+class Figures:
+    """Rows of the fault matrix, written as a Markdown table to $LAKESERVE_RELIABILITY_FIGURES
+    at the end of the session (when set)."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    def record(self, fault: str, **values: object) -> None:
+        self.rows.append({"fault": fault, **values})
+
+    def markdown(self) -> str:
+        lines = ["| " + " | ".join(FIGURE_COLUMNS) + " |",
+                 "|" + "---|" * len(FIGURE_COLUMNS)]
+        for row in self.rows:
+            lines.append("| " + " | ".join(_cell(row.get(c, "–")) for c in FIGURE_COLUMNS) + " |")
+        return "\n".join(lines) + "\n"
+
+
+def _cell(value: object) -> str:
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+@pytest.fixture(scope="session")
+def figures() -> Iterator[Figures]:
+    collected = Figures()
+    yield collected
+    target = os.environ.get(FIGURES_VARIABLE)
+    if target and collected.rows:
+        Path(target).write_text(collected.markdown())
+
+
+def gaps_text(times: list[float]) -> str:
+    """The seconds between successive calls, for the figures' notes."""
+    return "gaps " + ", ".join(f"{b - a:.1f}" for a, b in zip(times, times[1:])) + " s"

@@ -14,6 +14,8 @@ FIELDS = [
     ("onlinetable.status.syncedRowCount", "Rows copied"),
     ("featurefunction.spec.body", "The Python body"),
     ("featurefunction.spec.warehouseId", "CREATE OR REPLACE FUNCTION"),
+    ("featurespec.spec.features.featureFunction.udfRef", "the spec waits until it is Ready"),
+    ("featurespec.spec.features.featureLookup.lookupKeys", "matched, in order, to the table's"),
 ]
 
 

@@ -160,7 +160,7 @@ def online_table(workspace, instance):
                                                                     "tenure": 1.0}]})
     spec = {"name": f"{source}_online", "sourceTableFullName": source,
             "primaryKeyColumns": ["customerID"], "syncMode": "Snapshot",
-            "databaseInstanceName": instance}
+            "databaseInstanceName": instance, "logicalDatabaseName": "databricks_postgres"}
 
     def by_hand():
         workspace.client.database.create_synced_database_table(

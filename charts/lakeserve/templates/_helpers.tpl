@@ -129,11 +129,12 @@ http://0.0.0.0:8080/healthz
 # kopf lists and watches the objects, and patches them (finalizer, handler progress annotations);
 # the engine reads other lakeserve objects it depends on (get).
 - apiGroups: [lakeserve.dev]
-  resources: [servingendpoints, onlinetables, featurefunctions]
+  resources: [servingendpoints, onlinetables, featurefunctions, featurespecs]
   verbs: [get, list, watch, patch]
 # The engine writes status (observedGeneration, conditions, observed facts) through /status.
 - apiGroups: [lakeserve.dev]
-  resources: [servingendpoints/status, onlinetables/status, featurefunctions/status]
+  resources: [servingendpoints/status, onlinetables/status, featurefunctions/status,
+              featurespecs/status]
   verbs: [patch]
 # kopf posts core/v1 Events (not events.k8s.io) for every Databricks write and failure.
 - apiGroups: [""]

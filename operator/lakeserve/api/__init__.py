@@ -1,9 +1,10 @@
 """Pydantic models of every kind's spec and status; the CRDs are generated from them."""
 
-from lakeserve.api import featurefunction, onlinetable, servingendpoint
+from lakeserve.api import featurefunction, featurespec, onlinetable, servingendpoint
 from lakeserve.api.crd import KindInfo
 
-KINDS: list[KindInfo] = [servingendpoint.INFO, onlinetable.INFO, featurefunction.INFO]
+KINDS: list[KindInfo] = [servingendpoint.INFO, onlinetable.INFO, featurefunction.INFO,
+                         featurespec.INFO]
 
 
 def kind_info(kind: str) -> KindInfo:

@@ -186,8 +186,10 @@ class StatusBase(CamelModel):
 class ObjectReference(CamelModel):
     """A reference to another lakeserve object in the same namespace."""
 
-    kind: str = Field(description="Kind of the referenced object: FeatureFunction or OnlineTable.",
-                      json_schema_extra={"enum": ["FeatureFunction", "OnlineTable"]})
+    kind: str = Field(description="Kind of the referenced object: FeatureFunction, OnlineTable "
+                                  "or FeatureSpec.",
+                      json_schema_extra={"enum": ["FeatureFunction", "OnlineTable",
+                                                  "FeatureSpec"]})
     name: str = Field(description="metadata.name of the referenced object.", max_length=253)
 
 

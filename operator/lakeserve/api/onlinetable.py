@@ -54,15 +54,22 @@ class SyncMode(str, Enum):
 
 
 class PipelineSpec(CamelModel):
-    """Where the sync pipeline keeps its state: a new pipeline, or bin-packed into an existing one."""
+    """Where the sync pipeline keeps its state: a new pipeline, or bin-packed into an existing one.
+
+    When name is in a registered database (managed Postgres) catalog, a new pipeline needs
+    storageCatalog and storageSchema: a standard catalog and schema for its checkpoints."""
 
     existing_pipeline_id: str | None = Field(
         default=None, max_length=128,
         description="Run the sync in this existing pipeline (same sync mode required).")
     storage_catalog: str | None = Field(
-        default=None, max_length=255, description="Catalog for a new pipeline's storage.")
+        default=None, max_length=255,
+        description="Standard catalog for a new pipeline's checkpoints and event logs; required "
+                    "when name is in a registered database catalog.")
     storage_schema: str | None = Field(
-        default=None, max_length=255, description="Schema for a new pipeline's storage.")
+        default=None, max_length=255,
+        description="Schema in storageCatalog for a new pipeline's state; required when name is "
+                    "in a registered database catalog.")
     budget_policy_id: str | None = Field(
         default=None, max_length=255, description="Budget policy of a new pipeline.")
 
@@ -115,17 +122,21 @@ class OnlineTableSpec(CamelModel):
         default=SyncMode.TRIGGERED,
         description="Snapshot copies the whole table on each sync; Triggered applies changes when "
                     "a sync is requested (annotation lakeserve.dev/sync-requested-at); Continuous "
-                    "streams changes.")
+                    "streams changes. Triggered and Continuous read the source table's Change "
+                    "Data Feed (delta.enableChangeDataFeed = true).")
     database_instance_name: str = Field(
         max_length=255, min_length=1,
         description="The Lakebase database instance that holds the online copy.")
-    logical_database_name: str = Field(
-        default="databricks_postgres", max_length=255,
-        description="Postgres database inside the instance.")
+    logical_database_name: str | None = Field(
+        default=None, max_length=255,
+        description="Postgres database inside the instance, e.g. databricks_postgres. Required "
+                    "when name is in a standard Unity Catalog catalog; in a registered database "
+                    "catalog it is inferred from the catalog (and must match it when set).")
     create_database_objects_if_missing: bool = Field(
         default=True, description="Create the Postgres schema/database when missing.")
     pipeline: PipelineSpec | None = Field(
-        default=None, description="Pipeline settings; a new pipeline when unset.")
+        default=None, description="Pipeline settings; when unset, Databricks creates a new "
+                                  "pipeline and chooses where it keeps its state.")
     purge_data_on_delete: bool = Field(
         default=True,
         description="Drop the Postgres table too when the online table is deleted.")

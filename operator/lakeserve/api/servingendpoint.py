@@ -34,17 +34,20 @@ PLURAL = "servingendpoints"
 SINGULAR = "servingendpoint"
 SHORT_NAMES = ["se", "sep"]
 
-MAX_SERVED_ENTITIES = 15
+# Databricks documents at most ten served entities per endpoint (docs/fidelity.md).
+MAX_SERVED_ENTITIES = 10
 MAX_ENVIRONMENT_VARS = 30
 ENDPOINT_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,63}$"
 SERVED_ENTITY_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,63}$"
 
 # The name a served entity gets when the manifest gives none. It is what routes refer to, so it
 # must not change when an alias moves: it uses the alias, not the version it resolves to.
+# A feature spec (served with neither) gets the last part of its name alone.
 EFFECTIVE_ENTITY_NAME_CEL = (
     "(has({e}.name) ? {e}.name : "
-    "({e}.entityName.split('.')[{e}.entityName.split('.').size() - 1] + '-' + "
-    "(has({e}.entityAlias) ? {e}.entityAlias : (has({e}.entityVersion) ? {e}.entityVersion : ''))))"
+    "({e}.entityName.split('.')[{e}.entityName.split('.').size() - 1] + "
+    "(has({e}.entityAlias) ? '-' + {e}.entityAlias : "
+    "(has({e}.entityVersion) ? '-' + {e}.entityVersion : ''))))"
 )
 
 
@@ -69,9 +72,12 @@ class ServedEntity(CamelModel):
 
     model_config = CamelModel.model_config | {
         "json_schema_extra": validations(
-            cel("has(self.entityVersion) != has(self.entityAlias)",
+            cel("!(has(self.entityVersion) && has(self.entityAlias)) && (has(self.entityVersion) "
+                "|| has(self.entityAlias) || self.entityName.matches('" + UC_THREE_LEVEL_PATTERN
+                + "'))",
                 "give exactly one of entityVersion (a literal version such as \"3\") or entityAlias "
-                "(a Unity Catalog alias such as \"champion\")", reason="FieldValueInvalid"),
+                "(a Unity Catalog alias such as \"champion\"); only a feature spec "
+                "(catalog.schema.spec) is served with neither", reason="FieldValueInvalid"),
             cel("!has(self.workloadSize) || "
                 "(!has(self.minProvisionedConcurrency) && !has(self.maxProvisionedConcurrency))",
                 "workloadSize cannot be combined with minProvisionedConcurrency/"
@@ -96,11 +102,14 @@ class ServedEntity(CamelModel):
         default=None, max_length=63, pattern=SERVED_ENTITY_NAME_PATTERN,
         description="Name of the served entity, unique in the endpoint; routes refer to it. "
                     "Defaults to <last part of entityName>-<entityAlias or entityVersion>, "
-                    "e.g. churn_model-champion, so it stays the same when an alias moves.")
+                    "e.g. churn_model-champion, so it stays the same when an alias moves; a "
+                    "feature spec's is the last part of its name.")
     entity_name: str = Field(
         max_length=255, min_length=1,
-        description="The model to serve: a Unity Catalog model (catalog.schema.model) or a "
-                    "workspace registry model name.")
+        description="What to serve: a Unity Catalog model (catalog.schema.model) or a "
+                    "workspace registry model name, with entityVersion or entityAlias; or a "
+                    "feature spec (catalog.schema.spec, e.g. a FeatureSpec's name) with neither, "
+                    "which makes a feature serving endpoint.")
     entity_version: str | None = Field(
         default=None, max_length=32, pattern=r"^[0-9]+$",
         description="Literal model version to serve, e.g. \"3\". Exclusive with entityAlias.")
@@ -135,8 +144,13 @@ class ServedEntity(CamelModel):
         """The served-entity name sent to Databricks (mirrors EFFECTIVE_ENTITY_NAME_CEL)."""
         if self.name:
             return self.name
-        suffix = self.entity_alias if self.entity_alias is not None else (self.entity_version or "")
-        return f"{self.entity_name.split('.')[-1]}-{suffix}"
+        suffix = self.entity_alias if self.entity_alias is not None else self.entity_version
+        last = self.entity_name.split(".")[-1]
+        return f"{last}-{suffix}" if suffix else last
+
+    @property
+    def serves_feature_spec(self) -> bool:
+        return self.entity_version is None and self.entity_alias is None
 
 
 class Route(CamelModel):
@@ -172,6 +186,36 @@ INFERENCE_TABLE_WRITE_ONCE = (
     "(has(self.tableNamePrefix) ? self.tableNamePrefix : '') == "
     "(has(oldSelf.tableNamePrefix) ? oldSelf.tableNamePrefix : ''))"
 )
+def _same_location(new: str, old: str) -> str:
+    prefix = "(has({0}.tableNamePrefix) ? {0}.tableNamePrefix : '')"
+    return (f"({new}.catalogName == {old}.catalogName && {new}.schemaName == {old}.schemaName "
+            f"&& {prefix.format(new)} == {prefix.format(old)})")
+
+
+# Legacy inference tables (config.autoCaptureConfig) cannot be enabled again once disabled
+# (Terraform provider docs), so neither a move nor a re-enable can be applied in place; checked at
+# the spec's level, where updatePolicy: Recreate can allow them.
+_CAPTURE_UNCHANGED_OR_NEW = ("(has(self.updatePolicy) && self.updatePolicy == 'Recreate') || "
+                             "!has(oldSelf.config.autoCaptureConfig) || "
+                             "!has(self.config.autoCaptureConfig)")
+_CAPTURE_WAS_DISABLED = ("(has(oldSelf.config.autoCaptureConfig.enabled) && "
+                         "!oldSelf.config.autoCaptureConfig.enabled)")
+_CAPTURE_IS_DISABLED = ("(has(self.config.autoCaptureConfig.enabled) && "
+                        "!self.config.autoCaptureConfig.enabled)")
+_CAPTURE_WHAT_WORKS = ("log to aiGateway.inferenceTableConfig instead, or set updatePolicy: "
+                       "Recreate to replace the endpoint.")
+AUTO_CAPTURE_RULES = (
+    cel(f"{_CAPTURE_UNCHANGED_OR_NEW} || !{_CAPTURE_WAS_DISABLED} || {_CAPTURE_IS_DISABLED}",
+        "config.autoCaptureConfig was disabled, and Databricks cannot enable a legacy inference "
+        "table again: " + _CAPTURE_WHAT_WORKS,
+        reason="FieldValueForbidden", field_path=".config.autoCaptureConfig"),
+    cel(f"{_CAPTURE_UNCHANGED_OR_NEW} || {_CAPTURE_WAS_DISABLED} || {_CAPTURE_IS_DISABLED} || "
+        f"{_same_location('self.config.autoCaptureConfig', 'oldSelf.config.autoCaptureConfig')}",
+        "config.autoCaptureConfig: catalogName, schemaName and tableNamePrefix cannot change "
+        "while the inference table is enabled, and disabling it first does not help (a disabled "
+        "legacy inference table cannot be enabled again): " + _CAPTURE_WHAT_WORKS,
+        reason="FieldValueForbidden", field_path=".config.autoCaptureConfig"),
+)
 
 
 def _inference_table_rule(where: str) -> dict:
@@ -197,11 +241,8 @@ class InferenceTableConfig(CamelModel):
 
 
 class AutoCaptureConfig(InferenceTableConfig):
-    """Legacy inference tables (config.autoCaptureConfig). Prefer aiGateway.inferenceTableConfig."""
-
-    model_config = CamelModel.model_config | {
-        "json_schema_extra": validations(_inference_table_rule("config.autoCaptureConfig"))
-    }
+    """Legacy inference tables (config.autoCaptureConfig); once disabled they cannot be enabled
+    again. Prefer aiGateway.inferenceTableConfig."""
 
 
 class GatewayInferenceTableConfig(InferenceTableConfig):
@@ -325,6 +366,61 @@ class EmailNotifications(CamelModel):
         default=None, max_length=50, description="Addresses told when an update succeeds.")
 
 
+class TelemetryTableNames(CamelModel):
+    """Unity Catalog tables the endpoint's telemetry is exported to (a new telemetry profile)."""
+
+    logs_table: str | None = Field(default=None, max_length=255, pattern=UC_THREE_LEVEL_PATTERN,
+                                   description="Table for logs: catalog.schema.table.")
+    traces_table: str | None = Field(default=None, max_length=255,
+                                     pattern=UC_THREE_LEVEL_PATTERN,
+                                     description="Table for traces (spans).")
+    metrics_table: str | None = Field(default=None, max_length=255,
+                                      pattern=UC_THREE_LEVEL_PATTERN,
+                                      description="Table for metrics.")
+    annotations_table: str | None = Field(default=None, max_length=255,
+                                          pattern=UC_THREE_LEVEL_PATTERN,
+                                          description="Table for annotations.")
+
+
+class TelemetryInferenceTable(CamelModel):
+    """Inference table payload logging through telemetry."""
+
+    sampling_fraction: float | None = Field(
+        default=None, ge=0.0, le=1.0,
+        description="Share of requests logged, from 0.0 to 1.0 (1.0 logs every request).")
+
+
+class TelemetryFeature(str, Enum):
+    INFERENCE_TABLE = "TELEMETRY_FEATURE_INFERENCE_TABLE"
+    LOGS = "TELEMETRY_FEATURE_LOGS"
+    METRICS = "TELEMETRY_FEATURE_METRICS"
+    TRACES = "TELEMETRY_FEATURE_TRACES"
+
+
+class TelemetryConfig(CamelModel):
+    """Endpoint telemetry (PATCH .../telemetry-config): new tables, or an existing profile."""
+
+    model_config = CamelModel.model_config | {
+        "json_schema_extra": validations(
+            cel("has(self.tableNames) != has(self.telemetryProfileId)",
+                "give exactly one of tableNames (Databricks creates a telemetry profile from "
+                "them) or telemetryProfileId (an existing profile)", reason="FieldValueInvalid"),
+        )
+    }
+
+    table_names: TelemetryTableNames | None = Field(
+        default=None, description="Tables for logs, traces, metrics and annotations; Databricks "
+                                  "makes a telemetry profile of them and reports only its id.")
+    telemetry_profile_id: str | None = Field(
+        default=None, max_length=255, description="An existing telemetry profile to use.")
+    inference_table_config: TelemetryInferenceTable | None = Field(
+        default=None, description="Inference table sampling.")
+    enabled_telemetry_features: list[TelemetryFeature] | None = Field(
+        default=None, max_length=4,
+        description="Signals to export; all of them when unset.",
+        json_schema_extra={"x-kubernetes-list-type": "set"})
+
+
 class ServingEndpointSpec(CamelModel):
     """Desired state of a Databricks Model Serving endpoint."""
 
@@ -336,6 +432,7 @@ class ServingEndpointSpec(CamelModel):
             immutable("routeOptimized", "create-only on Databricks", unless_recreate=True),
             immutable("description", "create-only on Databricks", unless_recreate=True),
             immutable("budgetPolicyId", "create-only on Databricks", unless_recreate=True),
+            *AUTO_CAPTURE_RULES,
         )
     }
 
@@ -352,6 +449,9 @@ class ServingEndpointSpec(CamelModel):
                                   "limits, fallback.")
     email_notifications: EmailNotifications | None = Field(
         default=None, description="Update notifications.")
+    telemetry_config: TelemetryConfig | None = Field(
+        default=None, description="Telemetry export (custom-model endpoints only); when absent "
+                                  "telemetry is not managed.")
     route_optimized: bool | None = Field(
         default=None, description="Route-optimized endpoint. Create-only: changing it needs "
                                   "updatePolicy: Recreate.")
@@ -369,8 +469,8 @@ class ServingEndpointSpec(CamelModel):
         default=UpdatePolicy.UPDATE, description=UPDATE_POLICY_DESCRIPTION)
     depends_on: list[ObjectReference] | None = Field(
         default=None, max_length=32,
-        description="FeatureFunction and OnlineTable objects in this namespace that must be Ready "
-                    "before the endpoint is created or updated.")
+        description="FeatureFunction, OnlineTable and FeatureSpec objects in this namespace that "
+                    "must be Ready before the endpoint is created or updated.")
 
     def endpoint_name(self, metadata_name: str) -> str:
         return self.name or metadata_name
@@ -408,14 +508,18 @@ class AppliedEntity(CamelModel):
     """A served entity as last sent to Databricks."""
 
     name: str = Field(description="Served entity name.")
-    entity_name: str = Field(description="Model name.")
-    entity_version: str = Field(description="Model version sent.")
+    entity_name: str = Field(description="Model (or feature spec) name.")
+    entity_version: str | None = Field(
+        default=None, description="Model version sent; none for a feature spec.")
 
 
 class AppliedConfig(CamelModel):
     """The served entities and routes the operator last sent, with the generation they came from."""
 
     generation: int | None = Field(default=None, description="metadata.generation applied.")
+    config_hash: str | None = Field(
+        default=None, description="Identifies the config sent (served entities with resolved "
+                                  "versions, routes, auto-capture).")
     served_entities: list[AppliedEntity] = Field(default_factory=list,
                                                  description="Entities sent.")
     routes: list[RouteStatus] = Field(default_factory=list, description="Routes sent.")
@@ -438,8 +542,16 @@ class ServingEndpointStatus(StatusBase):
         default=None, description="Served entities of an update in flight, if any.")
     last_applied_config: AppliedConfig | None = Field(
         default=None, description="What the operator last sent to Databricks.")
+    failed_config_hash: str | None = Field(
+        default=None, description="The config Databricks failed to deploy (see "
+                                  "lastAppliedConfig.configHash); it is not sent again until "
+                                  "the spec changes or an alias moves.")
     inference_table: str | None = Field(
         default=None, description="Full name of the payload table, when inference tables are on.")
+    telemetry_profile_id: str | None = Field(
+        default=None, description="Telemetry profile Databricks made of spec.telemetryConfig.")
+    telemetry_config_hash: str | None = Field(
+        default=None, description="Identifies the telemetry config last applied.")
 
 
 INFO = KindInfo(

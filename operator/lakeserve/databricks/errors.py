@@ -65,6 +65,8 @@ _BY_CODE = {
     "ALREADY_EXISTS": FailureKind.ALREADY_EXISTS,
     "RESOURCE_CONFLICT": FailureKind.CONFLICT,
     "ABORTED": FailureKind.CONFLICT,
+    # Refused because the object is busy (e.g. an endpoint whose config is updating): requeue.
+    "INVALID_STATE": FailureKind.CONFLICT,
     "REQUEST_LIMIT_EXCEEDED": FailureKind.THROTTLED,
     "RESOURCE_EXHAUSTED": FailureKind.THROTTLED,
     "TEMPORARILY_UNAVAILABLE": FailureKind.TRANSIENT,

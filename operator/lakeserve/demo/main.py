@@ -13,9 +13,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lakeserve.demo.environment import Environment
-from lakeserve.demo.scenario import AB_ENDPOINT, ONLINE_ENDPOINT, DemoResult, Scenario
+from lakeserve.demo.scenario import (
+    AB_ENDPOINT,
+    FEATURE_ENDPOINT,
+    ONLINE_ENDPOINT,
+    DemoResult,
+    Scenario,
+)
 
-STEPS = 6
+STEPS = 7
+FEATURE_COLUMNS = ["tenure", "MonthlyCharges", "TotalCharges", "m_charges_avrg"]
 
 
 class Printer:
@@ -73,7 +80,13 @@ def run(workdir: Path, printer: Printer, keep: bool = False,
         printer.step(6, "Inference table")
         printer.say(f"{name}: {rows} rows (one per request to {AB_ENDPOINT})")
         printer.say(f"Delta table at {path}")
-        result = DemoResult(models, ab, online, name, rows, path)
+        printer.step(7, f"Appendix: Feature Serving on {FEATURE_ENDPOINT}, features by "
+                        "customerID (no model)")
+        features = scenario.query_features(scenario.customer_ids(5) + ["0000-NEW"])
+        printer.say(f"{len(features.columns)} features per customer; an unknown customer gets "
+                    "nulls, not an error")
+        printer.table(features[[c for c in FEATURE_COLUMNS if c in features]].reset_index())
+        result = DemoResult(models, ab, online, features, name, rows, path)
         if inspect:
             inspect(env, scenario)
         if keep:

@@ -3,6 +3,8 @@
 Part 1: champion and challenger served 50/50 by alias, queried in batches of 100, predictions
 counted per served model, requests captured in an inference table. Part 2: a feature function
 and an online copy of the feature table, and a model that looks its features up by customerID.
+Appendix (Feature Serving): the same features as a feature spec, served on their own and queried
+by customerID.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from databricks.sdk.service.catalog import PrimaryKeyConstraint, TableConstraint
 from databricks.sdk.service.database import DatabaseInstance
 
 from lakeserve.demo.data import PRIMARY_KEY, ChurnData, generate, training_frame
@@ -26,8 +29,9 @@ RESPONSE = f"{CATALOG}.{SCHEMA}.response"
 MODEL = f"{CATALOG}.{SCHEMA}.ml_model"
 DATABASE_INSTANCE = "churn-lakebase"
 MANIFESTS = ["feature-function.yaml", "online-table.yaml", "serving-endpoint-ab.yaml",
-             "serving-endpoint-online.yaml"]
-AB_ENDPOINT, ONLINE_ENDPOINT = "churn-ab", "churn-online"
+             "serving-endpoint-online.yaml", "feature-spec.yaml",
+             "serving-endpoint-features.yaml"]
+AB_ENDPOINT, ONLINE_ENDPOINT, FEATURE_ENDPOINT = "churn-ab", "churn-online", "churn-features"
 
 
 @dataclass
@@ -48,6 +52,7 @@ class DemoResult:
     models: list[Registered]
     ab: ABResult
     online_predictions: list[Any]
+    features: pd.DataFrame
     inference_table: str
     inference_rows: int
     inference_path: str
@@ -68,8 +73,13 @@ class Scenario:
             rows = json.loads(frame.to_json(orient="records"))
             emulator.control("POST", "/_emulator/catalog/tables",
                              {"name": name, "rows": rows, "mode": "overwrite"})
+        # What makes it a feature table (the notebook's ALTER TABLE ... ADD CONSTRAINT).
+        self.env.workspace.table_constraints.create(FEATURES, TableConstraint(
+            primary_key_constraint=PrimaryKeyConstraint(name="features_pk",
+                                                        child_columns=[PRIMARY_KEY])))
         self.say(f"Delta tables {FEATURES} ({len(self.data.features)} rows, "
-                 f"{len(self.data.features.columns) - 1} features) and {RESPONSE}")
+                 f"{len(self.data.features.columns) - 1} features, primary key {PRIMARY_KEY}) "
+                 f"and {RESPONSE}")
 
     def create_database_instance(self) -> None:
         w = self.env.workspace
@@ -136,6 +146,12 @@ class Scenario:
         response = self.env.workspace.serving_endpoints.query(
             name=ONLINE_ENDPOINT, dataframe_records=[{PRIMARY_KEY: i} for i in ids])
         return response.predictions
+
+    def query_features(self, ids: list[str]) -> pd.DataFrame:
+        """The appendix: features of these customers from the feature serving endpoint."""
+        response = self.env.workspace.serving_endpoints.query(
+            name=FEATURE_ENDPOINT, dataframe_records=[{PRIMARY_KEY: i} for i in ids])
+        return pd.DataFrame(response.outputs, index=pd.Index(ids, name=PRIMARY_KEY))
 
     def customer_ids(self, count: int = 1000) -> list[str]:
         return list(self.data.features[PRIMARY_KEY].iloc[:count])

@@ -12,7 +12,8 @@ from lakeserve.devcluster.cluster import ClusterError, ClusterStatus, DevCluster
 
 def main(args: argparse.Namespace) -> int:
     """Run the ``dev-cluster`` subcommand in ``args.cluster_command``; the exit status."""
-    commands = {"up": _up, "down": _down, "status": _status, "build": _build}
+    commands = {"up": _up, "down": _down, "status": _status, "build": _build,
+                "restart": _restart}
     try:
         return commands[args.cluster_command](args)
     except (BuildError, ClusterError) as error:
@@ -31,6 +32,13 @@ def _down(args: argparse.Namespace) -> int:
     cluster = DevCluster(args.dir)
     cluster.down()
     print(f"stopped the dev cluster in {cluster.directory} (logs kept in {cluster.logs})")
+    return 0
+
+
+def _restart(args: argparse.Namespace) -> int:
+    cluster = DevCluster(args.dir)
+    cluster.restart_apiserver()
+    print(f"restarted kube-apiserver of the dev cluster in {cluster.directory} (same port)")
     return 0
 
 

@@ -136,6 +136,28 @@ class DevCluster:
                 say(f"{', '.join(killed)} ignored SIGTERM for {self.stop_timeout:g}s; killed")
             remove_state(self.directory)
 
+    def restart_apiserver(self) -> None:
+        """Stop the running kube-apiserver (SIGTERM) and start it again on the same port, with
+        the same certificates and etcd: clients keep their kubeconfig and see a short outage,
+        the way a control-plane upgrade looks to an operator."""
+        with self._lock():
+            state = load_state(self.directory)
+            if state is None or not _all_running(state):
+                raise ClusterError(f"no running dev cluster in {self.directory}")
+            (old,) = [r for r in state.processes if r.name == KUBE_APISERVER]
+            stop([old], self.stop_timeout)
+            binaries = ensure_binaries(self.cache_dir)
+            credentials = ensure_credentials(self.directory / "pki")
+            index = state.processes.index(old)
+            new = spawn(KUBE_APISERVER, apiserver_command(
+                binaries.kube_apiserver, credentials, state.ports[KUBE_APISERVER],
+                state.ports[ETCD]), self.logs / f"{KUBE_APISERVER}.log")
+            state.processes[index] = new
+            save_state(self.directory, state)
+            self._wait(state, _api_probe(state.server, "kube-apiserver to be ready again",
+                                         "/readyz", credentials),
+                       time.monotonic() + self.ready_timeout)
+
     def running(self) -> bool:
         state = load_state(self.directory)
         return state is not None and _all_running(state)

@@ -85,6 +85,8 @@ def create_app(token: str, data_dir: str | Path | None = None, *,
     _add_registry(app, ctx)
     _add_serving(app, ctx)
     add_feature_side(app, ctx)  # before invocations: they look features up in it
+    # Restored after the feature side: a config serving a feature spec resolves it again.
+    ctx.persistence.register("serving_endpoints", app.state.serving)
     _add_invocations(app, ctx)
     app.add_middleware(Gateway, ctx=ctx)
     _restore(app, ctx)
@@ -147,14 +149,16 @@ def _add_registry(app: FastAPI, ctx: EmulatorContext) -> None:
 
 def _add_serving(app: FastAPI, ctx: EmulatorContext) -> None:
     # Each submitted config loads its models while IN_PROGRESS (the invocations area serves them).
-    app.state.deployer = Deployer(ModelStore(app.state.registry.uri))
+    # Feature specs live on the feature side, wired after serving: looked up when used.
+    app.state.deployer = Deployer(ModelStore(app.state.registry.uri),
+                                  feature_plans=lambda name: app.state.feature_specs.plan(name))
     service = ServingService(ctx, app.state.registry.version_status,
-                             deploy=app.state.deployer.deploy)
+                             deploy=app.state.deployer.deploy,
+                             is_feature_spec=lambda name: app.state.feature_specs.exists(name))
     app.state.serving = service
     app.include_router(serving_routes(service, ctx))
     app.include_router(serving_control(service))
     ctx.on_reset(service.reset)
-    ctx.persistence.register("serving_endpoints", service)
 
 
 def _add_invocations(app: FastAPI, ctx: EmulatorContext) -> None:

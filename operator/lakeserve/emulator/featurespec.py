@@ -50,6 +50,7 @@ class Lookup:
     table_name: str
     lookup_key: tuple[str, ...]
     feature_name: str
+    default: Any = None  # for a key with no online row (a feature spec's default_values)
 
 
 @dataclass(frozen=True)

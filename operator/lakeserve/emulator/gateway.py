@@ -20,11 +20,12 @@ log = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_emulator"
 HOST_METADATA_PATH = "/.well-known/databricks-config"
-PROTECTED_PREFIXES = ("/api/", "/serving-endpoints/")
+PROTECTED_PREFIXES = ("/api/", "/serving-endpoints/", "/route-optimized/")
 # Token requests may carry a client secret; scoring payloads (up to 16 MB, thousands per second)
 # would pin memory in the call log; inference tables keep those.
 # File contents are neither JSON nor small.
-UNLOGGED_BODY_PREFIXES = ("/oidc/", "/serving-endpoints/", "/api/2.0/fs/files/", "/presigned/")
+UNLOGGED_BODY_PREFIXES = ("/oidc/", "/serving-endpoints/", "/route-optimized/",
+                          "/api/2.0/fs/files/", "/presigned/")
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 # Requests that change nothing unless a state machine moves on (which marks the state changed).
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -60,23 +61,24 @@ class Gateway:
         arrived = self.ctx.clock.now()
         body = await _read_body(receive)
         recorder = _StatusRecorder(send)
-        fault: Fault | None = None
+        taken: list[Fault] = []  # filled as soon as a fault applies, so that a request whose
+        # client went away (a killed process) is still logged with it
         try:
-            fault = await self._serve(scope, body, recorder)
+            await self._serve(scope, body, recorder, taken)
         finally:
-            self._record(scope, body, recorder.status, fault, arrived)
+            self._record(scope, body, recorder.status, taken[0] if taken else None, arrived)
 
-    async def _serve(self, scope: Scope, body: bytes, send: Send) -> Fault | None:
+    async def _serve(self, scope: Scope, body: bytes, send: Send, taken: list[Fault]) -> None:
         method, path = scope["method"], scope["path"]
         if path.startswith(CONTROL_PREFIX):  # control is off: an unknown path, as in Databricks
             await send_error(send, no_such_api(method, path))
-            return None
+            return
         if path.startswith(PROTECTED_PREFIXES):
             try:
                 principal = self.ctx.auth.principal(_header(scope, b"authorization"))
             except ApiError as error:
                 await send_error(send, error)
-                return None
+                return
             scope.setdefault("state", {})["principal"] = principal
         latency = self.ctx.settings.latency_seconds
         if latency:
@@ -85,7 +87,9 @@ class Gateway:
         receive = _replay(body)
         if fault is None:
             await self.app(scope, receive, self._saving(scope, send))
-        elif fault.mode == "error":
+            return
+        taken.append(fault)
+        if fault.mode == "error":
             await send_error(send, _fault_error(fault))
         elif fault.mode == "after_commit":
             await self.app(scope, receive, self._saving(scope, _discard))
@@ -93,7 +97,6 @@ class Gateway:
         else:
             await self.app(scope, receive,
                            self._saving(scope, _delayed(send, fault.delay_seconds)))
-        return fault
 
     def _saving(self, scope: Scope, send: Send) -> Send:
         """``send``, saving the persisted state first when the request may have changed it: a

@@ -1,4 +1,9 @@
-"""Tunables of a running emulator, read and changed through ``/_emulator/settings``."""
+"""Tunables of a running emulator, read and changed through ``/_emulator/settings``.
+
+Besides delays and limits, a few settings choose between plausible answers of a real workspace
+where no source says which one it gives (``FIDELITY_CHOICES``); docs/fidelity.md names the
+behaviour each one stands for, and the e2e tests run the affected flow under every value.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,38 @@ class WriteLimit:
     # Databricks documents 50 endpoint create/update operations per 5 minutes per workspace.
     limit: int = 50
     window_seconds: float = 300.0
+
+
+# Setting -> the answers it can choose between (the first is the default).
+FIDELITY_CHOICES: dict[str, tuple[str, ...]] = {
+    # How the retired legacy online-tables API answers: seeded tables stay readable, or every
+    # route is refused like a retired API (501 NOT_IMPLEMENTED, 400 FEATURE_DISABLED, 404, 410).
+    "legacy_online_tables": ("available", "not_implemented", "feature_disabled", "not_found",
+                             "gone"),
+    # How GET returns the AI gateway: the inference table prefix defaulted to the endpoint name,
+    # or left out; or also every part that was never set, switched off.
+    "ai_gateway_echo": ("prefix_filled", "prefix_omitted", "defaults_filled"),
+    # Whether tags, AI gateway, notifications and rate-limit writes are refused (409) while a
+    # config update is in progress, as the telemetry-config write is.
+    "writes_while_updating": ("refuse", "accept"),
+    # Whether a failed config update stays visible in pending_config after UPDATE_FAILED.
+    "failed_update_pending_config": ("keep", "clear"),
+    # The order GET lists served entities in (Databricks' is not documented).
+    "served_entities_order": ("as_sent", "reversed"),
+    # When a TRIGGERED/CONTINUOUS synced table's source has no Change Data Feed: the create is
+    # refused, or the table is created and its first sync fails.
+    "change_data_feed_missing": ("refuse_create", "fail_sync"),
+    # How start_update is refused while the pipeline has an active update (the SDK docstring
+    # says only that "the request will fail").
+    "pipeline_update_running": ("resource_conflict", "invalid_state"),
+    # Whether MLflow's UC client is told to move model files through the Files API, or through
+    # temporary credentials and presigned URLs (a workspace's answer to
+    # is-databricks-sdk-models-artifact-repository-enabled).
+    "mlflow_uc_artifacts": MLFLOW_UC_ARTIFACTS,
+    # How GET returns a feature spec: the body as sent, or normalized (feature_names filled in,
+    # default_values and rename_outputs reordered).
+    "feature_spec_echo": ("as_sent", "filled"),
+}
 
 
 @dataclass
@@ -43,10 +80,24 @@ class EmulatorSettings:
     synced_table_snapshot_seconds: float = 1.0
     pipeline_update_seconds: float = 1.0
     statement_seconds: float = 0.2
+    # How long a finished statement can still be read; then GET answers 404 (the SDK's
+    # get_statement docstring: "After at least 12 hours in terminal state ...").
+    statement_retention_seconds: float = 12 * 3600.0
+    legacy_online_tables: str = "available"
+    ai_gateway_echo: str = "prefix_filled"
+    writes_while_updating: str = "refuse"
+    failed_update_pending_config: str = "keep"
+    served_entities_order: str = "as_sent"
+    change_data_feed_missing: str = "refuse_create"
+    pipeline_update_running: str = "resource_conflict"
     # How MLflow's databricks-uc client moves model files: "files_api" (the answer to its
     # is-databricks-sdk-models-artifact-repository-enabled question is true) or "presigned_urls"
     # (false: it asks for temporary credentials, gets DEFAULT_STORAGE and uses presigned URLs).
     mlflow_uc_artifacts: str = "files_api"
+    # What GET of a feature spec answers: "as_sent" (the created body) or "filled" (feature_names
+    # filled in when omitted, default_values and rename_outputs reordered). Databricks' answer is
+    # not documented; operators must not read either as a change.
+    feature_spec_echo: str = "as_sent"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -68,7 +119,7 @@ def _apply(settings: EmulatorSettings, key: str, value: Any) -> None:
     elif key in ("serving_create_seconds", "serving_update_seconds", "latency_seconds",
                  "database_instance_seconds", "synced_table_provision_seconds",
                  "synced_table_snapshot_seconds", "pipeline_update_seconds",
-                 "statement_seconds"):
+                 "statement_seconds", "statement_retention_seconds"):
         setattr(settings, key, _number(key, value, minimum=0))
     elif key == "oauth_token_seconds":
         setattr(settings, key, _number(key, value, minimum=1))
@@ -76,16 +127,21 @@ def _apply(settings: EmulatorSettings, key: str, value: Any) -> None:
         setattr(settings, key, _number(key, value, minimum=0.01))
     elif key == "call_log_max":
         setattr(settings, key, int(_number(key, value, minimum=1, integer=True)))
-    elif key == "mlflow_uc_artifacts":
-        if value not in MLFLOW_UC_ARTIFACTS:
-            raise invalid(f"mlflow_uc_artifacts must be one of: {', '.join(MLFLOW_UC_ARTIFACTS)}")
-        settings.mlflow_uc_artifacts = value
+    elif key in FIDELITY_CHOICES:
+        setattr(settings, key, _choice(key, value))
     elif key == "user_name":
         if not isinstance(value, str) or not value:
             raise invalid("user_name must be a non-empty string")
         settings.user_name = value
     else:
         raise invalid(f"Unknown setting '{key}'")
+
+
+def _choice(name: str, value: Any) -> str:
+    allowed = FIDELITY_CHOICES[name]
+    if value not in allowed:
+        raise invalid(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
 
 
 def _write_limit(current: WriteLimit, value: Any) -> WriteLimit:

@@ -1,8 +1,9 @@
 """Ready / Reconciling / Stalled conditions, as kubectl wait, kstatus and Argo CD read them.
 
 Exactly one of the three is True at any time, except while the object is paused
-(``lakeserve.dev/paused``): then all three are False with reason Paused -- kstatus reads that as
-Current, Argo CD's health check as Suspended. lastTransitionTime changes only when a condition's
+(``lakeserve.dev/paused``): then all three are False with reason Paused -- kstatus reads the
+Ready=False as InProgress (the operator vouches for nothing while paused), Argo CD's health check
+as Suspended. lastTransitionTime changes only when a condition's
 status flips, so a converged object's status is byte-for-byte stable (no writes at steady state).
 """
 

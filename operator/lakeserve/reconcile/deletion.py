@@ -1,8 +1,9 @@
 """Deleting (or keeping) the Databricks object when its resource is deleted.
 
-Orphan and ObserveOnly keep it; a pause makes the deletion wait; otherwise the object is read
-once more and deleted only if it is this resource's own (marker or record). Then the operator's
-finalizer comes off and Kubernetes lets the resource go.
+Orphan and ObserveOnly keep it; a resource that never created or adopted anything has nothing
+to delete; a pause makes the deletion wait; otherwise the object is read once more and deleted
+only if it is this resource's own (marker or record). Then the operator's finalizer comes off
+and Kubernetes lets the resource go.
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ class Deletion:
         kept = _kept_because(current)
         if kept:
             return self._finished(current, Event(reasons.ORPHANED, kept))
+        if not _may_own_something(current):
+            # A resource that never created or adopted anything needs no call to go (e.g. one
+            # whose credentials never worked).
+            return self._finished(current, Event(reasons.NOT_OWNED, (
+                f"this {kind} never created or adopted a Databricks object: nothing to delete")))
         if current.policy.paused:
             return await self._deletion_blocked(current, reasons.PAUSED, PAUSED_MESSAGE)
         return await self._delete(current)
@@ -93,6 +99,18 @@ class Deletion:
     def _finished(self, current: Pass, event: Event) -> None:
         self.publisher.record(current.body, event)
         self.forget(current.body)
+
+
+def _may_own_something(current: Pass) -> bool:
+    """Every adoption is recorded when it happens, and so is every create -- before it is sent,
+    except for kinds whose create carries the owner marker: their record comes with the first
+    status after the create (deferred for a brand-new object, see Engine._create). So for those,
+    an object without a record that never had a status yet may own what it created: the marker
+    decides (one read)."""
+    status = current.obj.status
+    if status.get("owned") or (current.memory.deferred or {}).get("owned"):
+        return True
+    return current.registration.marks_ownership and not status.get("conditions")
 
 
 def _kept_because(current: Pass) -> str | None:

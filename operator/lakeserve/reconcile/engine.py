@@ -10,6 +10,7 @@ a pass runs; everything here can be driven by tests with fake ports.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
@@ -102,18 +103,18 @@ class Engine(FailureHandling, Deletion):
             current.policy = policy_of(current.obj)
         except ValidationError as exc:
             return Decision(Verdict.stalled(reasons.INVALID_SPEC, _validation_message(exc)),
-                             requeue_after=pacing.settled(settings))
+                            requeue_after=pacing.settled(settings))
         except InvalidAnnotation as exc:
             return Decision(Verdict.stalled(reasons.INVALID_SPEC, str(exc)),
-                             requeue_after=pacing.settled(settings))
+                            requeue_after=pacing.settled(settings))
         if current.policy.paused:
             return Decision(Verdict.paused(PAUSED_MESSAGE), requeue_after=pacing.settled(settings))
         if not current.policy.observe_only:
             waiting = await self._gate_on_dependencies(current)
             if waiting:
                 return Decision(Verdict.reconciling(reasons.WAITING_FOR_DEPENDENCIES,
-                                                     "waiting for " + "; ".join(waiting)),
-                                 requeue_after=pacing.converging(settings))
+                                                    "waiting for " + "; ".join(waiting)),
+                                requeue_after=pacing.converging(settings))
         try:
             client, observation = await self._call(self._observe, current)
         except Exception as exc:  # noqa: BLE001 - classified, reported, retried or stalled
@@ -144,10 +145,10 @@ class Engine(FailureHandling, Deletion):
         summary = ("matches the spec" if not observation.diff else
                    "differs from the spec in " + ", ".join(observation.diff) + " (not changed)")
         return Decision(Verdict(Phase.READY, reasons.OBSERVED,
-                                 f"managementPolicy is ObserveOnly: {observation.name} exists "
-                                 f"and {summary}"),
-                         {**observation.status, **backoff.CLEARED}, list(observation.events),
-                         requeue_after=settled)
+                                f"managementPolicy is ObserveOnly: {observation.name} exists "
+                                f"and {summary}"),
+                        {**observation.status, **backoff.CLEARED}, list(observation.events),
+                        requeue_after=settled)
 
     async def _act(self, current: Pass, client: ExternalClient,
                    observation: Observation) -> Decision:
@@ -158,10 +159,14 @@ class Engine(FailureHandling, Deletion):
             judgement = ownership.judge(current.obj, observation, current.policy.adopt)
             if judgement.verdict is ownership.Verdict.NOT_OURS:
                 return Decision(Verdict.stalled(judgement.reason, judgement.message),
-                                 requeue_after=current.memory.pacing.settled(self.settings))
+                                requeue_after=current.memory.pacing.settled(self.settings))
             if judgement.verdict is ownership.Verdict.ADOPT:
                 events.append(Event(reasons.ADOPTED, judgement.message, warning=True))
                 facts.update(ownership.claim(observation.name, OwnershipHow.ADOPTED))
+            elif not ownership.recorded(current.obj, observation.name):
+                # ours by its marker (e.g. created before records were kept): record it, so
+                # that deletion can trust the record
+                facts.update(ownership.claim(observation.name, OwnershipHow.CREATED))
             decision = await self._existing(current, client, observation, facts, events)
         if not decision.held:
             decision.status.update(backoff.CLEARED)
@@ -187,25 +192,25 @@ class Engine(FailureHandling, Deletion):
         result = await self._write(client.create, obj, observation)
         requeue = current.memory.pacing.after_write(settings)
         return Decision(verdict, {**claimed, **result.status},
-                         events + (result.events or [Event(reasons.CREATED, "created")]),
-                         requeue_after=requeue, defer_status=_defers_status(current, requeue))
+                        events + (result.events or [Event(reasons.CREATED, "created")]),
+                        requeue_after=requeue, defer_status=_defers_status(current, requeue))
 
     async def _existing(self, current: Pass, client: ExternalClient, observation: Observation,
                         facts: dict[str, Any], events: list[Event]) -> Decision:
         pacing, settings = current.memory.pacing, self.settings
         if observation.busy and not observation.diff:
             return Decision(Verdict.reconciling(*observation.busy), facts, events,
-                             requeue_after=pacing.converging(settings))
+                            requeue_after=pacing.converging(settings))
         if observation.diff:
             return await self._change(current, client, observation, facts, events)
         if observation.failed:
             return Decision(Verdict.stalled(*observation.failed), facts, events,
-                             requeue_after=pacing.settled(settings))
+                            requeue_after=pacing.settled(settings))
         if not observation.ready:
             progress = observation.progress or (reasons.WAITING_FOR_DATABRICKS,
                                                 "waiting for Databricks to become ready")
             return Decision(Verdict.reconciling(*progress), facts, events,
-                             requeue_after=pacing.converging(settings))
+                            requeue_after=pacing.converging(settings))
         return Decision(Verdict.ready(), facts, events, requeue_after=pacing.settled(settings))
 
     async def _change(self, current: Pass, client: ExternalClient, observation: Observation,
@@ -216,7 +221,7 @@ class Engine(FailureHandling, Deletion):
             # One operation at a time: the newest spec is applied once this one ends.
             reason, message = observation.busy
             return Decision(Verdict.reconciling(reason, f"{message}; then applying: {summary}"),
-                             facts, events, requeue_after=pacing.converging(settings))
+                            facts, events, requeue_after=pacing.converging(settings))
         if not observation.updatable and \
                 getattr(obj.spec, "update_policy", None) != UpdatePolicy.RECREATE:
             return Decision(Verdict.stalled(
@@ -231,7 +236,7 @@ class Engine(FailureHandling, Deletion):
             await self._write(client.delete, obj)
             events.append(Event(reasons.RECREATING, f"deleting to recreate: {summary}"))
             return Decision(Verdict.reconciling(reasons.RECREATING, f"recreating: {summary}"),
-                             facts, events, requeue_after=pacing.after_write(settings))
+                            facts, events, requeue_after=pacing.after_write(settings))
         drift = obj.status.get("observedGeneration") == obj.generation and _was_ready(obj)
         result: WriteResult = await self._write(client.update, obj, observation)
         if drift:
@@ -240,27 +245,31 @@ class Engine(FailureHandling, Deletion):
                                 warning=True))
         events.extend(result.events or [Event(reasons.UPDATED, f"updated: {summary}")])
         return Decision(Verdict.reconciling(reasons.UPDATING, f"applying: {summary}"),
-                         {**facts, **result.status}, events,
-                         requeue_after=pacing.after_write(settings))
+                        {**facts, **result.status}, events,
+                        requeue_after=pacing.after_write(settings))
 
     # ---- dependencies --------------------------------------------------------------------
 
     async def _gate_on_dependencies(self, current: Pass) -> list[str]:
-        """What is not Ready yet; otherwise records the inputs fingerprint of this pass."""
-        waiting, found = [], []
+        """What is not Ready yet; records the inputs fingerprint of this pass and hands the
+        dependencies that exist to the client (``Managed.dependencies``)."""
+        waiting, found, existing = [], [], {}
         obj = current.obj
         for ref in current.registration.dependencies(obj.spec):
             target = self._info_for_kind(ref.kind)
             body = await self.kube.get_object(target, obj.namespace, ref.name)
             if body is None:
                 waiting.append(f"{ref.kind}/{ref.name} (not found in namespace {obj.namespace})")
-            elif not conditions.is_ready(body):
+                continue
+            existing[f"{ref.kind}/{ref.name}"] = body
+            if not conditions.is_ready(body):
                 ready = conditions.condition(body.get("status"), conditions.READY) or {}
                 why = ready.get("reason") or "not reconciled yet"
                 waiting.append(f"{ref.kind}/{ref.name} (not Ready: {why})")
             else:
                 found.append({"kind": ref.kind, **body})
         current.dependencies = found
+        current.obj = dataclasses.replace(obj, dependencies=existing)
         return waiting
 
     def _info_for_kind(self, kind: str) -> KindInfo:

@@ -43,12 +43,12 @@ class FailureHandling:
         cause = exc.cause if during_write else exc
         if isinstance(cause, CredentialsError):
             return Decision(Verdict.stalled(cause.reason, cause.message),
-                             requeue_after=pacing.failing(settings, at_least=settings.converge_max))
+                            requeue_after=pacing.failing(settings, at_least=settings.converge_max))
         if isinstance(cause, RateLimited):
             if self.metrics:
                 self.metrics.rate_limited()
             return Decision(Verdict.reconciling(reasons.RATE_LIMITED, str(cause)),
-                             requeue_after=cause.seconds + 1.0)
+                            requeue_after=cause.seconds + 1.0)
         if isinstance(cause, SpecError):
             verdict = Verdict.stalled(cause.reason, redact(cause.message))
             if during_write:
@@ -65,17 +65,18 @@ class FailureHandling:
             if current.workspace is not None:
                 current.workspace.limiter.pause(wait)
             return Decision(Verdict.reconciling(reason, f"Databricks is throttling requests: "
-                                                         f"{failure.message}"),
-                             requeue_after=wait)
+                                                        f"{failure.message}"),
+                            requeue_after=wait)
         if failure.kind in _STALLING:
             verdict = Verdict.stalled(reason, self._failure_message(failure))
             if during_write and failure.kind in _REFUSALS:
                 return self._refused(current, verdict)
-            credentials = failure.kind is FailureKind.UNAUTHENTICATED
-            return Decision(verdict, requeue_after=pacing.failing(
-                settings, at_least=settings.converge_max) if credentials else pacing.settled(settings))
+            if failure.kind is FailureKind.UNAUTHENTICATED:  # a Secret may be fixed any time
+                return Decision(verdict, requeue_after=pacing.failing(
+                    settings, at_least=settings.converge_max))
+            return Decision(verdict, requeue_after=pacing.settled(settings))
         return Decision(Verdict.reconciling(reason, failure.message),
-                         requeue_after=pacing.failing(settings))
+                        requeue_after=pacing.failing(settings))
 
     def _failure_message(self, failure: Failure) -> str:
         source = getattr(self.workspaces, "source", "the operator's credentials")
@@ -93,9 +94,9 @@ class FailureHandling:
         if current.creating:
             status["owned"] = None  # nothing was created: the claim is withdrawn
         return Decision(Verdict.stalled(verdict.reason, f"{verdict.message}; {note}"), status,
-                         requeue_after=min(delay + 0.5,
-                                           current.memory.pacing.settled(self.settings)),
-                         warning_key=verdict.message)
+                        requeue_after=min(delay + 0.5,
+                                          current.memory.pacing.settled(self.settings)),
+                        warning_key=verdict.message)
 
     def _held(self, current: Pass, facts: dict[str, Any]) -> Decision | None:
         """The write waits: Databricks refused these inputs and the backoff has not ended."""
@@ -110,5 +111,5 @@ class FailureHandling:
         else:
             verdict = Verdict.stalled(reasons.REJECTED, f"Databricks refused a write of this "
                                                         f"spec; the next attempt waits {left:.0f}s")
-        return Decision(verdict, facts, quiet=True,
-                         requeue_after=min(left + 0.5, current.memory.pacing.settled(self.settings)))
+        settled = current.memory.pacing.settled(self.settings)
+        return Decision(verdict, facts, quiet=True, requeue_after=min(left + 0.5, settled))

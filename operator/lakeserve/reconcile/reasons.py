@@ -28,7 +28,7 @@ IMMUTABLE_FIELD_CHANGED = "ImmutableFieldChanged"
 ALREADY_EXISTS = "AlreadyExists"
 OWNED_BY_ANOTHER_OBJECT = "OwnedByAnotherObject"
 
-# None of the three True (lakeserve.dev/paused; kstatus: Current, Argo CD: Suspended)
+# None of the three True (lakeserve.dev/paused; kstatus: InProgress, Argo CD: Suspended)
 PAUSED = "Paused"
 
 # Events only

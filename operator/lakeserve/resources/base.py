@@ -33,6 +33,9 @@ class Managed(Generic[SpecT]):
     spec: SpecT
     annotations: Mapping[str, str] = field(default_factory=dict)
     status: Mapping[str, Any] = field(default_factory=dict)  # as last written by the operator
+    # The objects it depends on that exist, as read this pass, by "Kind/name" (e.g. a
+    # FeatureFunction whose Unity Catalog name a reference stands for).
+    dependencies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:

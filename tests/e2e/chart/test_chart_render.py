@@ -15,7 +15,7 @@ from tests.e2e.chart.conftest import CHART, find, kinds
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
-OBJECT_RESOURCES = ["servingendpoints", "onlinetables", "featurefunctions"]
+OBJECT_RESOURCES = ["servingendpoints", "onlinetables", "featurefunctions", "featurespecs"]
 
 
 def rules_of(role: dict) -> list[tuple[tuple, tuple, tuple, tuple]]:
@@ -210,7 +210,8 @@ def test_crds_are_the_repository_ones_plus_kopfs_peerings(helm):
     crds = sorted(o["metadata"]["name"] for o in objects if o["kind"] ==
                   "CustomResourceDefinition")
     assert crds == ["clusterkopfpeerings.kopf.dev", "featurefunctions.lakeserve.dev",
-                    "kopfpeerings.kopf.dev", "onlinetables.lakeserve.dev",
+                    "featurespecs.lakeserve.dev", "kopfpeerings.kopf.dev",
+                    "onlinetables.lakeserve.dev",
                     "servingendpoints.lakeserve.dev"]
     repo_crd = yaml.safe_load((Path(CHART).parents[1] / "crds" /
                                "servingendpoints.lakeserve.dev.yaml").read_text())

@@ -2,14 +2,17 @@
 
 Both run with the chart's ServiceAccount token, its LAKESERVE_PEERING and a POD_ID each (as the
 downward API gives them). One pauses in favour of the other; the active one does the work; when
-it stops, the standby resumes and finishes the job.
+it stops (SIGTERM) or is killed (SIGKILL), the standby resumes and finishes the job.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
@@ -21,12 +24,14 @@ from tests.e2e.chart.conftest import (
     manifest_text,
     service_account_kubeconfig,
 )
-from tests.e2e.conftest import OPERATOR_SETTINGS
+from tests.e2e.conftest import OPERATOR_SETTINGS, Cluster
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 PREFIX = "ha-"
 REPLICAS = ("replica-a", "replica-b")
+# How long a replica's keep-alive counts (LAKESERVE_PEERING_LIFETIME; 60 s by default).
+PEERING_LIFETIME = 10
 
 
 def paused(process: OperatorProcess) -> bool:
@@ -44,9 +49,19 @@ def endpoint(name: str, model: str) -> dict:
                 {"entityName": model, "entityVersion": "1", "workloadSize": "Small"}]}}}
 
 
-def test_one_replica_works_the_other_takes_over(helm, kubectl, kubeconfig, workspace, crds,
-                                                namespaces, release_namespace, models,
-                                                cluster_scoped_cleanup, tmp_path, poll):
+@dataclass
+class Pair:
+    """Two replicas of one release, peered; which one works and which one waits."""
+
+    cluster: Cluster
+    processes: dict[str, OperatorProcess]
+    active: str
+    standby: str
+
+
+@pytest.fixture
+def pair(helm, kubectl, kubeconfig, workspace, crds, namespaces, release_namespace,
+         cluster_scoped_cleanup, tmp_path, poll) -> Iterator[Pair]:
     workspace.require_emulator()
     cluster = namespaces(PREFIX)
     release = f"h{uuid.uuid4().hex[:6]}"
@@ -75,7 +90,7 @@ def test_one_replica_works_the_other_takes_over(helm, kubectl, kubeconfig, works
     processes = {
         replica: OperatorProcess(
             str(config), "http://127.0.0.1:9", "not-the-token", tmp_path / f"{replica}.log",
-            settings=OPERATOR_SETTINGS,
+            settings={**OPERATOR_SETTINGS, "peering_lifetime": str(PEERING_LIFETIME)},
             extra_env={"LAKESERVE_PEERING": env["LAKESERVE_PEERING"], "POD_ID": replica,
                        "LAKESERVE_CREDENTIALS_SECRET": env["LAKESERVE_CREDENTIALS_SECRET"]},
             namespaces=deployment_namespaces(objects))
@@ -96,25 +111,67 @@ def test_one_replica_works_the_other_takes_over(helm, kubectl, kubeconfig, works
         active = max(priorities, key=priorities.get)
         (standby,) = set(REPLICAS) - {active}
         poll(lambda: paused(processes[standby]), timeout=30, message="the standby to pause")
-
-        model = f"main.e2e.ha_{uuid.uuid4().hex[:6]}"
-        models.register(model)
-        name = f"{cluster.namespace}-ep"
-        cluster.apply(endpoint(name, model))
-        cluster.wait("servingendpoint", name, timeout=60)
-        assert name in processes[active].log_path.read_text()
-        assert name not in processes[standby].log_path.read_text(), "the standby kept still"
-        assert paused(processes[standby]) and not paused(processes[active])
-
-        processes[active].stop()  # SIGTERM: it leaves the peering on its way out
-        poll(lambda: not paused(processes[standby]), timeout=30, message="the standby to resume")
-        cluster.delete("servingendpoint", name, timeout=60)
-        assert re.search(rf"{re.escape(name)}.*(Deleted|deleted)",
-                         processes[standby].log_path.read_text())
-        assert name not in {e.name for e in workspace.client.serving_endpoints.list()}
+        yield Pair(cluster, processes, active, standby)
         assert not re.search(r"\b403\b|[Ff]orbidden", "".join(
             p.log_path.read_text() for p in processes.values()))
     finally:
         for process in processes.values():
             process.stop()
             print(f"\n{process.log_path}")
+
+
+def test_one_replica_works_the_other_takes_over(pair, workspace, models, poll):
+    cluster, processes = pair.cluster, pair.processes
+    model = f"main.e2e.ha_{uuid.uuid4().hex[:6]}"
+    models.register(model)
+    name = f"{cluster.namespace}-ep"
+    cluster.apply(endpoint(name, model))
+    cluster.wait("servingendpoint", name, timeout=60)
+    assert name in processes[pair.active].log_path.read_text()
+    assert name not in processes[pair.standby].log_path.read_text(), "the standby kept still"
+    assert paused(processes[pair.standby]) and not paused(processes[pair.active])
+
+    processes[pair.active].stop()  # SIGTERM: it leaves the peering on its way out
+    poll(lambda: not paused(processes[pair.standby]), timeout=30,
+         message="the standby to resume")
+    cluster.delete("servingendpoint", name, timeout=60)
+    assert re.search(rf"{re.escape(name)}.*(Deleted|deleted)",
+                     processes[pair.standby].log_path.read_text())
+    assert name not in {e.name for e in workspace.client.serving_endpoints.list()}
+
+
+def test_the_standby_takes_over_from_a_killed_leader(pair, workspace, models, figures, poll):
+    """SIGKILL: no goodbye in the peering; the standby waits out the leader's keep-alive."""
+    cluster, processes = pair.cluster, pair.processes
+    model = f"main.e2e.ha_{uuid.uuid4().hex[:6]}"
+    models.register(model)
+    models.register(model)
+    first, second = f"{cluster.namespace}-first", f"{cluster.namespace}-second"
+    since = workspace.last_seq()
+    cluster.apply(endpoint(first, model))
+    cluster.wait("servingendpoint", first, timeout=60)
+    processes[pair.active].kill()
+    killed = time.monotonic()
+    changed = endpoint(first, model)
+    changed["spec"]["config"]["servedEntities"][0]["entityVersion"] = "2"
+    cluster.apply(changed)
+    cluster.apply(endpoint(second, model))
+    cluster.wait("servingendpoint", second, timeout=PEERING_LIFETIME * 3 + 30)
+    recovery = time.monotonic() - killed
+    poll(lambda: workspace.client.serving_endpoints.get(first).config.served_entities[0]
+         .entity_version == "2", timeout=60, message="the change made after the kill")
+    calls = workspace.calls(since)["calls"]
+    creates = [c for c in calls if c["method"] == "POST" and c["path"] ==
+               "/api/2.0/serving-endpoints" and c["status"] == 200]
+    assert sorted(c["body"]["name"] for c in creates) == sorted([first, second]), \
+        "each endpoint created once, by one replica"
+    puts = [c for c in calls if c["method"] == "PUT" and c["status"] == 200]
+    assert len(puts) == 1
+    for name in (first, second):
+        cluster.delete("servingendpoint", name, timeout=60)
+    left = {e.name for e in workspace.client.serving_endpoints.list()} & {first, second}
+    assert left == set()
+    figures.record("leader replica kill -9 (peering)", **{
+        "end state": "Ready", "creates committed": 1, "duplicates": 0, "orphans": len(left),
+        "writes": sum(1 for c in calls if c["method"] != "GET"), "calls": len(calls),
+        "recovery s": recovery})

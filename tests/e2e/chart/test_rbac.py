@@ -183,6 +183,9 @@ def test_without_the_status_rule_nothing_becomes_ready_and_the_log_shows_403(
     # …and tried to say so twice more after that, and was refused both times.
     seen = refusals()
     poll(lambda: refusals() >= seen + 2, timeout=40, message="two more refused status patches")
+    # (The create went out without a record in status: an endpoint's owner tag marks it as this
+    # resource's, so nothing is orphaned or created twice.)
+    assert [e.name for e in workspace.client.serving_endpoints.list()].count(name) == 1
     body = cluster.get("servingendpoint", name)
     assert not (body.get("status") or {}).get("conditions"), body.get("status")
     assert operator.process.running()

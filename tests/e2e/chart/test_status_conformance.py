@@ -11,6 +11,8 @@ server; the objects are fetched with kubectl and judged as they are:
   deleting      a finalizer of the test holds the deletion   Progressing   Terminating
   behind        spec changed after the status was written    Progressing   InProgress
   unseen        in a namespace no operator watches           Progressing   InProgress
+  paused        lakeserve.dev/paused: "true"                 Suspended     InProgress
+  not ours      an endpoint of that name made by hand        Degraded      Failed
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import json
 import uuid
 
 import pytest
+from databricks.sdk.service.serving import EndpointCoreConfigInput, ServedEntityInput
 
 from tests.e2e.chart.conftest import run_health_check
+from tests import reasons as produced
 from tests.e2e.conftest import EMULATOR_SETTINGS, E2E_PREFIX, Cluster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
@@ -63,6 +67,21 @@ def objects(kubectl, operator, workspace, models, poll) -> dict[str, dict]:
         found["ready"] = watched.wait("servingendpoint", "ready")
         found["stalled"] = watched.wait("servingendpoint", "stalled", condition="Stalled")
 
+        paused = endpoint("paused", model)
+        paused["metadata"]["annotations"] = {"lakeserve.dev/paused": "true"}
+        watched.apply(paused)
+        found["paused"] = poll(lambda: (lambda b: b if b.get("status", {}).get("conditions")
+                                        else None)(watched.get("servingendpoint", "paused")),
+                               message="the paused object's first status")
+        theirs = f"{watched.namespace}-theirs"
+        workspace.client.serving_endpoints.create(name=theirs, config=EndpointCoreConfigInput(
+            name=theirs, served_entities=[ServedEntityInput(
+                entity_name=model, entity_version="1", workload_size="Small")]))
+        not_ours = endpoint("not-ours", model)
+        not_ours["spec"]["name"] = theirs
+        watched.apply(not_ours)
+        found["not ours"] = watched.wait("servingendpoint", "not-ours", condition="Stalled")
+
         emulator.control("PUT", "/_emulator/settings", {"serving_create_seconds": 600})
         try:
             watched.apply(endpoint("reconciling", model))
@@ -104,6 +123,7 @@ def objects(kubectl, operator, workspace, models, poll) -> dict[str, dict]:
             kubectl("delete", "namespace", namespace, "--wait=false", check=False)
 
 
+@pytest.mark.produces("Paused", "AlreadyExists")
 def test_the_objects_are_in_the_states_the_table_says(objects):
     assert condition(objects["ready"], "Ready")["status"] == "True"
     assert condition(objects["reconciling"], "Reconciling")["status"] == "True"
@@ -112,6 +132,11 @@ def test_the_objects_are_in_the_states_the_table_says(objects):
     assert objects["unseen"]["status"] == {"observedGeneration": 0}, "only the CRD default"
     behind = objects["behind"]
     assert behind["metadata"]["generation"] == 2 and behind["status"]["observedGeneration"] == 1
+    assert all(c["status"] == "False" for c in objects["paused"]["status"]["conditions"])
+    assert condition(objects["paused"], "Ready")["reason"] == "Paused"
+    assert condition(objects["not ours"], "Stalled")["reason"] == "AlreadyExists"
+    produced.saw_status(objects["paused"]["status"])
+    produced.saw_status(objects["not ours"]["status"])
 
 
 ARGO = [
@@ -121,6 +146,8 @@ ARGO = [
     ("deleting", "Progressing", "being deleted"),
     ("behind", "Progressing", "waiting for the operator to observe generation 2"),
     ("unseen", "Progressing", "waiting for the operator to report status"),
+    ("paused", "Suspended", 'Paused: lakeserve.dev/paused is "true"'),
+    ("not ours", "Degraded", "AlreadyExists: "),
 ]
 
 
@@ -151,6 +178,9 @@ KSTATUS = [
     # the CRD defaults status to {observedGeneration: 0}: without it kstatus calls an object no
     # operator has seen yet Current
     ("unseen", "InProgress"),
+    # Ready=False: the operator vouches for nothing while paused
+    ("paused", "InProgress"),
+    ("not ours", "Failed"),
 ]
 
 

@@ -145,8 +145,29 @@ def test_unknown_id_gives_nan_features_not_an_error(demo):
     assert all(value is None or math.isnan(value) for value in unknown.values()), unknown
 
 
+def test_feature_serving_answers_features_by_customer_id(demo):
+    result, _, output = demo
+    served = result.features
+    *known, unknown = served.index
+    expected = demo_features(demo)
+    for customer in known:
+        row = served.loc[customer]
+        assert row["tenure"] == pytest.approx(expected.loc[customer, "tenure"])
+        assert row["m_charges_avrg"] == pytest.approx(
+            expected.loc[customer, "TotalCharges"] / expected.loc[customer, "tenure"])
+    assert "customerID" not in served.columns, "excludeColumns leaves the key out"
+    assert served.loc[unknown].isna().all(), "an unknown customer gets nulls"
+    assert "Feature Serving" in output
+
+
+def demo_features(demo):
+    from lakeserve.demo.data import generate
+
+    return generate().features.set_index("customerID")
+
+
 def test_output_reads_at_a_glance(demo):
     _, _, output = demo
-    for step in ("[1/6]", "[4/6]", "[5/6]", "[6/6]"):
+    for step in ("[1/7]", "[4/7]", "[5/7]", "[6/7]", "[7/7]"):
         assert step in output
     assert "Ready" in output and "main.churn.churn_ab_payload" in output

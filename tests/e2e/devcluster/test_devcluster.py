@@ -162,6 +162,15 @@ def test_the_command_line_starts_a_detached_cluster_and_stops_it(tmp_path, kubec
         assert kubectl_for(str(directory / "kubeconfig"))("get", "namespaces").returncode == 0
         pids += [process.pid for process in DevCluster(directory).processes()]
         assert len(pids) == 3
+        server = DevCluster(directory).status().server
+        restarted = lakeserve("restart")
+        assert restarted.returncode == 0, restarted.stderr
+        after = DevCluster(directory)
+        assert after.status().server == server, "same port: clients keep their kubeconfig"
+        apiserver = [p.pid for p in after.processes() if p.name == "kube-apiserver"]
+        assert apiserver and apiserver[0] not in pids, "a new kube-apiserver process"
+        pids += apiserver
+        assert kubectl_for(str(directory / "kubeconfig"))("get", "namespaces").returncode == 0
     finally:
         stopped = lakeserve("down")
     assert stopped.returncode == 0, stopped.stderr

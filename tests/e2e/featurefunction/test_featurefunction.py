@@ -91,3 +91,48 @@ def test_function_dropped_behind_our_back_is_recreated(cluster, workspace, fn_na
         except NotFound:
             return None
     poll(back, timeout=30, message="the function to be defined again")
+
+
+# (case, how long the emulator keeps a finished statement readable)
+SLOW_STATEMENTS = [("result kept", 12 * 3600.0), ("statement id expired", 0.0)]
+
+
+@pytest.mark.parametrize("case, retention", SLOW_STATEMENTS, ids=[s[0] for s in SLOW_STATEMENTS])
+def test_a_statement_outlasting_the_wait_is_polled(cluster, workspace, workspace_settings,
+                                                   fn_name, poll, case, retention):
+    """A cold warehouse: the statement runs past the operator's synchronous wait (5 s). The
+    object reconciles with the statement id and is Ready once it succeeded, also when the id has
+    expired by the time it is polled (then the function itself is read)."""
+    workspace.require_emulator()
+    workspace_settings(statement_seconds=7.0, statement_retention_seconds=retention)
+    cluster.apply(function("slow", fn_name, warehouseId=WAREHOUSE))
+    def waiting_for_the_statement():
+        status = (cluster.get("featurefunction", "slow") or {}).get("status") or {}
+        reconciling = [c for c in status.get("conditions", []) if c["type"] == "Reconciling"
+                       and c["status"] == "True"]
+        statement = status.get("statementId")
+        return statement and reconciling and statement in reconciling[0]["message"]
+    poll(waiting_for_the_statement, timeout=30,
+         message="Reconciling, naming the running statement")
+    body = cluster.wait("featurefunction", "slow", timeout=60)
+    assert body["status"]["state"] == "Defined" and not body["status"].get("statementId")
+    assert "TotalCharges / tenure" in definition(workspace, fn_name)
+
+
+def test_a_decimal_function_through_the_functions_api(cluster, workspace, fn_name, poll):
+    """Complex and DECIMAL types go to the REST API as valid Spark type JSON; a bare DECIMAL is
+    DECIMAL(10,0) when read back, not a difference."""
+    manifest = function("typed", fn_name, body="return float(len(tags)) if tags else 0.0\n")
+    manifest["spec"]["parameters"] = [{"name": "tags", "type": "ARRAY<STRING>"},
+                                      {"name": "amount", "type": "DECIMAL"}]
+    manifest["spec"]["returns"] = "DOUBLE"
+    since = workspace.last_seq() if workspace.emulator else 0
+    cluster.apply(manifest)
+    body = cluster.wait("featurefunction", "typed")
+    assert body["status"]["state"] == "Defined"
+    if workspace.emulator:
+        ready_at = workspace.last_seq()
+        poll(lambda: workspace.count(f"GET /api/2.1/unity-catalog/functions/main.default."
+                                     f"{fn_name}", ready_at) >= 2, timeout=30,
+             message="two drift passes")
+        assert workspace.count("POST /api/2.1/unity-catalog/functions", since) == 1

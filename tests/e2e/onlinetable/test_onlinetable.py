@@ -8,10 +8,15 @@ import pytest
 from databricks.sdk.errors import NotFound
 from databricks.sdk.service.database import DatabaseInstance
 
+from lakeserve.emulator.settings import FIDELITY_CHOICES
+from lakeserve.resources.onlinetable.client import SYNC_FAILED
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 
 INSTANCE = "e2e-lakebase"
 ANNOTATION = "lakeserve.dev/sync-requested-at"
+ADOPT = "lakeserve.dev/adopt"
+LEGACY_API = "/api/2.0/online-tables"
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +29,20 @@ def instance(workspace):
     return INSTANCE
 
 
-@pytest.fixture
-def source(workspace):
+def make_source(workspace, change_data_feed=True):
     """A fresh source Delta table main.e2e.<random> with three customers."""
     emulator = workspace.require_emulator()
     name = f"main.e2e.src_{uuid.uuid4().hex[:8]}"
-    emulator.control("POST", "/_emulator/catalog/tables", {"name": name, "mode": "overwrite", "rows": [
-        {"customerID": f"c{i}", "tenure": float(i + 1), "TotalCharges": 100.0 * (i + 1)}
-        for i in range(3)]})
+    emulator.control("POST", "/_emulator/catalog/tables", {
+        "name": name, "mode": "overwrite", "change_data_feed": change_data_feed, "rows": [
+            {"customerID": f"c{i}", "tenure": float(i + 1), "TotalCharges": 100.0 * (i + 1)}
+            for i in range(3)]})
     return name
+
+
+@pytest.fixture
+def source(workspace):
+    return make_source(workspace)
 
 
 def online_table(name, source, table_name=None, annotations=None, **spec):
@@ -41,10 +51,20 @@ def online_table(name, source, table_name=None, annotations=None, **spec):
             "metadata": {"name": name, **({"annotations": annotations} if annotations else {})},
             "spec": {"name": table_name or f"{source}_online", "sourceTableFullName": source,
                      "primaryKeyColumns": ["customerID"], "syncMode": "Triggered",
-                     "databaseInstanceName": INSTANCE, **spec}}
+                     "databaseInstanceName": INSTANCE,
+                     "logicalDatabaseName": "databricks_postgres", **spec}}
 
 
-def test_create_sync_and_delete(cluster, workspace, instance, source, kubectl):
+def legacy_calls(workspace, since):
+    return [c for c in workspace.calls(since)["calls"] if c["path"].startswith(LEGACY_API)]
+
+
+@pytest.mark.parametrize("legacy_api", FIDELITY_CHOICES["legacy_online_tables"])
+def test_create_sync_and_delete(cluster, workspace, workspace_settings, instance, source, kubectl,
+                                legacy_api):
+    """However the retired legacy API answers, it is not asked at all."""
+    workspace_settings(legacy_online_tables=legacy_api)
+    since = workspace.last_seq() if workspace.emulator else 0
     cluster.apply(online_table("features", source))
     body = cluster.wait("onlinetable", "features")
     status = body["status"]
@@ -54,6 +74,8 @@ def test_create_sync_and_delete(cluster, workspace, instance, source, kubectl):
     cluster.delete("onlinetable", "features")
     with pytest.raises(NotFound):
         workspace.client.database.get_synced_database_table(f"{source}_online")
+    if workspace.emulator:
+        assert legacy_calls(workspace, since) == []
 
 
 def test_sync_request_annotation_starts_a_pipeline_update(cluster, workspace, instance, source,
@@ -127,8 +149,7 @@ def test_legacy_online_table_is_adopted_and_migrated(cluster, workspace, instanc
     name = f"{source}_legacy"
     emulator.control("POST", "/_emulator/legacy-online-tables", {
         "name": name, "source_table_full_name": source, "primary_key_columns": ["customerID"]})
-    adopt = {"lakeserve.dev/adopt": "true"}  # the legacy table was not created by the operator
-    cluster.apply(online_table("legacy", source, table_name=name, annotations=adopt))
+    cluster.apply(online_table("legacy", source, table_name=name, annotations={ADOPT: "true"}))
     body = cluster.wait("onlinetable", "legacy")
     assert body["status"]["legacy"] is True
     since = workspace.last_seq()
@@ -136,7 +157,7 @@ def test_legacy_online_table_is_adopted_and_migrated(cluster, workspace, instanc
          timeout=30, message="two drift passes")
     assert workspace.count(f"GET /api/2.0/database/synced_tables/{name}", since) == 0, \
         "an adopted legacy table costs one read per pass"
-    cluster.apply(online_table("legacy", source, table_name=name, annotations=adopt,
+    cluster.apply(online_table("legacy", source, table_name=name, annotations={ADOPT: "true"},
                                updatePolicy="Recreate"))
     body = poll(lambda: (lambda b: b if not b["status"].get("legacy") and any(
         c["type"] == "Ready" and c["status"] == "True" for c in b["status"]["conditions"])
@@ -145,3 +166,154 @@ def test_legacy_online_table_is_adopted_and_migrated(cluster, workspace, instanc
     assert body["status"]["detailedState"].startswith("SYNCED_TABLE_")
     with pytest.raises(NotFound):
         workspace.client.online_tables.get(name)
+
+
+@pytest.mark.parametrize("legacy_api", ["not_implemented", "gone"])
+def test_adoption_asked_of_a_retired_api_creates_a_synced_table(cluster, workspace,
+                                                                 workspace_settings, instance,
+                                                                 source, legacy_api):
+    workspace.require_emulator()
+    workspace_settings(legacy_online_tables=legacy_api)
+    since = workspace.last_seq()
+    cluster.apply(online_table("adopting", source, annotations={ADOPT: "true"}))
+    body = cluster.wait("onlinetable", "adopting")
+    assert not body["status"].get("legacy")
+    assert legacy_calls(workspace, since), "adoption was asked for, so the legacy API was read"
+    cluster.delete("onlinetable", "adopting")
+
+
+@pytest.mark.parametrize("cdf_missing", FIDELITY_CHOICES["change_data_feed_missing"])
+def test_a_source_without_change_data_feed_stalls_with_what_to_do(cluster, workspace,
+                                                                  workspace_settings, instance,
+                                                                  cdf_missing):
+    """Refused at create or failing its first sync, the message says how to fix it; Snapshot
+    needs no Change Data Feed."""
+    workspace_settings(change_data_feed_missing=cdf_missing)
+    plain = make_source(workspace, change_data_feed=False)
+    cluster.apply(online_table("no-cdf", plain))
+    body = cluster.wait("onlinetable", "no-cdf", condition="Stalled")
+    stalled = next(c for c in body["status"]["conditions"] if c["type"] == "Stalled")
+    assert "delta.enableChangeDataFeed = true" in stalled["message"]
+    assert "syncMode: Snapshot" in stalled["message"]
+    cluster.delete("onlinetable", "no-cdf")
+    cluster.apply(online_table("snapshot", plain, syncMode="Snapshot"))
+    cluster.wait("onlinetable", "snapshot")
+
+
+def test_in_a_database_catalog_the_database_is_inferred(cluster, workspace, instance, source,
+                                                         poll):
+    """No logicalDatabaseName: Databricks takes the catalog's database, reports it as the
+    effective one, and that is no difference over later passes."""
+    workspace.require_emulator()
+    catalog = f"pg_{uuid.uuid4().hex[:6]}"
+    workspace.client.api_client.do("POST", "/api/2.0/database/catalogs", body={
+        "name": catalog, "database_instance_name": INSTANCE, "database_name": "appdb"})
+    manifest = online_table("in-pg", source, table_name=f"{catalog}.public.features",
+                            pipeline={"storageCatalog": "main", "storageSchema": "e2e"})
+    del manifest["spec"]["logicalDatabaseName"]
+    cluster.apply(manifest)
+    cluster.wait("onlinetable", "in-pg")
+    table = workspace.client.database.get_synced_database_table(f"{catalog}.public.features")
+    assert table.effective_logical_database_name == "appdb"
+    since = workspace.last_seq()
+    poll(lambda: workspace.count(f"GET /api/2.0/database/synced_tables/{catalog}.public.features",
+                                 since) >= 2, timeout=30, message="two drift passes")
+    writes = [c for c in workspace.calls(since)["calls"] if c["method"] != "GET"
+              and catalog in c["path"]]
+    assert writes == []
+    assert cluster.get("onlinetable", "in-pg")["status"]["observedGeneration"] == 1
+
+
+def test_an_offline_table_stalls_with_the_state_the_sdk_cannot_decode(cluster, workspace,
+                                                                       instance, source):
+    """Databricks sends SYNCED_TABLE_OFFLINE, which the SDK's enum misspells and decodes to
+    None: the raw state is read, shown, and stalls instead of 'Provisioning' forever."""
+    emulator = workspace.require_emulator()
+    cluster.apply(online_table("offline", source))
+    cluster.wait("onlinetable", "offline")
+    emulator.control("POST", "/_emulator/lakebase/table-state", {
+        "table": f"{source}_online", "state": "SYNCED_TABLE_OFFLINE",
+        "message": "The database instance was stopped."})
+    body = cluster.wait("onlinetable", "offline", condition="Stalled", timeout=30)
+    stalled = next(c for c in body["status"]["conditions"] if c["type"] == "Stalled")
+    assert stalled["reason"] == "SyncFailed"
+    assert "SYNCED_TABLE_OFFLINE" in stalled["message"]
+    assert "instance was stopped" in stalled["message"]
+    assert body["status"]["detailedState"] == "SYNCED_TABLE_OFFLINE"
+    emulator.control("DELETE", "/_emulator/lakebase/table-state", {"table": f"{source}_online"})
+    cluster.wait("onlinetable", "offline", timeout=30)
+
+
+def test_mixed_case_names_neither_stall_nor_cost_writes(cluster, workspace, instance, source,
+                                                        poll):
+    """Unity Catalog stores names in lower case: a mixed-case spec is the same table."""
+    catalog, schema, table = source.split(".")
+    mixed_source = f"{catalog.upper()}.{schema.upper()}.{table}"
+    manifest = online_table("mixed", mixed_source, table_name=f"Main.E2E.{table}_Online")
+    cluster.apply(manifest)
+    cluster.wait("onlinetable", "mixed")
+    since = workspace.last_seq()
+    path = f"/api/2.0/database/synced_tables/main.e2e.{table}_online"
+    poll(lambda: workspace.count(f"GET {path}", since) >= 3, timeout=30,
+         message="three drift passes")
+    body = cluster.get("onlinetable", "mixed")
+    assert [c for c in workspace.calls(since)["calls"]
+            if c["method"] != "GET" and path in c["path"]] == []
+    ready = next(c for c in body["status"]["conditions"] if c["type"] == "Ready")
+    assert ready["status"] == "True"
+
+
+@pytest.mark.parametrize("running", FIDELITY_CHOICES["pipeline_update_running"])
+def test_a_sync_requested_while_one_runs_waits_for_it(cluster, workspace, workspace_settings,
+                                                      instance, source, poll, running):
+    """However Databricks refuses a second pipeline update, the request waits and is applied,
+    never stalls. (A queued update leaves the table looking idle, so the request is sent.)"""
+    workspace.require_emulator()
+    workspace_settings(pipeline_update_running=running, pipeline_update_seconds=6.0)
+    cluster.apply(online_table("busy", source))
+    body = cluster.wait("onlinetable", "busy")
+    updates = f"/api/2.0/pipelines/{body['status']['pipelineId']}/updates"
+    since = workspace.last_seq()
+
+    def request_sync(stamp):
+        cluster.kubectl("annotate", "onlinetable", "busy", "-n", cluster.namespace,
+                        f"{ANNOTATION}={stamp}", "--overwrite")
+
+    request_sync("2026-11-25T10:00:00Z")
+    poll(lambda: cluster.get("onlinetable", "busy")["status"].get("syncRequestHandled") ==
+         "2026-11-25T10:00:00Z", timeout=30, message="the first update to start")
+    request_sync("2026-11-25T10:00:01Z")  # while the first update is queued or runs
+    body = poll(lambda: (lambda b: b if b["status"].get("syncRequestHandled") ==
+                         "2026-11-25T10:00:01Z" else None)(cluster.get("onlinetable", "busy")),
+                timeout=40, message="the second request to be applied after the first")
+    assert not any(c["type"] == "Stalled" and c["status"] == "True"
+                   for c in body["status"]["conditions"])
+    refused = [c["status"] for c in workspace.calls(since)["calls"]
+               if c["method"] == "POST" and c["path"] == updates and c["status"] >= 400]
+    assert refused, "the second request met the running (still queued) update"
+    cluster.wait("onlinetable", "busy", timeout=30)
+
+
+@pytest.mark.produces(SYNC_FAILED)
+def test_a_failed_sync_stalls_and_a_new_sync_request_recovers(cluster, workspace, instance,
+                                                              source, poll, figures):
+    emulator = workspace.require_emulator()
+    cluster.apply(online_table("failing", source))
+    cluster.wait("onlinetable", "failing")
+    emulator.control("POST", "/_emulator/lakebase/pipeline-failures", {
+        "table": f"{source}_online", "message": "source table lost its change data feed"})
+    cluster.kubectl("annotate", "onlinetable", "failing", "-n", cluster.namespace,
+                    f"{ANNOTATION}=first")
+    body = cluster.wait("onlinetable", "failing", condition="Stalled", timeout=60)
+    stalled = next(c for c in body["status"]["conditions"] if c["type"] == "Stalled")
+    assert stalled["reason"] == "SyncFailed"
+    assert "change data feed" in stalled["message"] and ANNOTATION in stalled["message"]
+    since = workspace.last_seq()
+    cluster.kubectl("annotate", "onlinetable", "failing", "-n", cluster.namespace,
+                    f"{ANNOTATION}=second", "--overwrite")
+    cluster.wait("onlinetable", "failing", timeout=60)
+    pipeline = body["status"]["pipelineId"]
+    assert workspace.count(f"POST /api/2.0/pipelines/{pipeline}/updates", since) == 1
+    figures.record("sync pipeline fails (online table)", **{
+        "end state": "Stalled, then Ready after a sync request", "writes": 1,
+        "notes": "no sync retried until asked; the stale data kept being served"})

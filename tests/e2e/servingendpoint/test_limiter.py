@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
 
 from lakeserve.operator_process import OperatorProcess
+from tests.e2e.conftest import gaps_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
@@ -74,7 +76,7 @@ def test_writes_beyond_the_limit_wait_for_a_free_slot(limited_operator, namespac
 
 @pytest.mark.parametrize("retry_after", [3, None], ids=["with-retry-after", "without"])
 def test_429_is_handled_without_a_tight_loop(limited_operator, namespaces, workspace, model,
-                                             retry_after, poll):
+                                             retry_after, poll, figures):
     emulator = workspace.require_emulator()
     cluster = namespaces(PREFIX)
     name = f"{cluster.namespace}-throttled"
@@ -84,8 +86,10 @@ def test_429_is_handled_without_a_tight_loop(limited_operator, namespaces, works
         "retry_after": retry_after, "times": times})
     try:
         since = workspace.last_seq()
+        started = time.monotonic()
         cluster.apply(endpoint(name, model))
         cluster.wait("servingendpoint", name, timeout=90)
+        recovery = time.monotonic() - started
     finally:
         emulator.control("DELETE", "/_emulator/faults")
     attempts = sorted(c["time"] for c in creates(workspace, since, name))
@@ -96,3 +100,11 @@ def test_429_is_handled_without_a_tight_loop(limited_operator, namespaces, works
     else:
         assert min(gaps) >= 0.9, f"no tight loop: {gaps}"
     assert "Throttled" in cluster.event_reasons(name)
+    cluster.delete("servingendpoint", name, timeout=60)
+    left = [e.name for e in workspace.client.serving_endpoints.list() if e.name == name]
+    assert left == []
+    header = f"Retry-After {retry_after} s" if retry_after else "no Retry-After"
+    figures.record(f"429 x{times} on create, {header}", **{
+        "end state": "Ready", "creates committed": 1, "duplicates": 0, "orphans": 0,
+        "writes": len(attempts) + 1, "calls": len(attempts), "recovery s": recovery,
+        "notes": gaps_text(attempts)})

@@ -11,6 +11,8 @@ import uuid
 
 import pytest
 
+from lakeserve.emulator.settings import FIDELITY_CHOICES
+
 from ..conftest import REPO
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -35,8 +37,11 @@ def champion_endpoint(name: str, model: str) -> dict:
                  "workloadSize": "Small", "scaleToZeroEnabled": True}]}}}
 
 
+@pytest.mark.parametrize("artifacts", FIDELITY_CHOICES["mlflow_uc_artifacts"])
 def test_the_endpoint_serves_the_version_the_notebook_code_registered(cluster, workspace,
-                                                                      tmp_path):
+                                                                      workspace_settings,
+                                                                      tmp_path, artifacts):
+    workspace_settings(mlflow_uc_artifacts=artifacts)
     model = f"main.e2e.notebook_{uuid.uuid4().hex[:6]}"
     since = workspace.last_seq() if workspace.emulator else 0
     printed = run_notebook_code(workspace, model, tmp_path)

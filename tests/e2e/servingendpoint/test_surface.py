@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from lakeserve.emulator.settings import FIDELITY_CHOICES
 from lakeserve.reconcile import reasons
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
@@ -111,3 +112,55 @@ def test_legacy_auto_capture_reports_the_payload_table(cluster, model):
         "catalogName": "main", "schemaName": "e2e", "tableNamePrefix": "cap"}}))
     body = cluster.wait("servingendpoint", name)
     assert body["status"]["inferenceTable"] == "main.e2e.cap_payload"
+
+
+@pytest.mark.parametrize("setting", FIDELITY_CHOICES["writes_while_updating"])
+def test_one_write_at_a_time_while_the_config_updates(cluster, workspace, workspace_settings,
+                                                      models, model, setting):
+    """Config, tags, gateway and notifications changed at once: the config goes last and
+    nothing else is sent until the update is over, whether or not the workspace would refuse."""
+    workspace.require_emulator()
+    workspace_settings(writes_while_updating=setting)
+    models.register(model)
+    name = f"surface-one-write-{setting}"
+    cluster.apply(single(name, model))
+    cluster.wait("servingendpoint", name)
+    since = workspace.last_seq()
+    cluster.apply(single(name, model, entity={"entityVersion": "2"},
+                         tags=[{"key": "team", "value": "ml"}],
+                         aiGateway={"usageTrackingConfig": {"enabled": True}},
+                         emailNotifications={"onUpdateFailure": ["ml@example.com"]}))
+    cluster.wait("servingendpoint", name)
+    sent = writes(workspace, name, since)
+    assert sent[-1] == f"PUT /api/2.0/serving-endpoints/{name}/config", sent
+    assert len(sent) == 4, "each change sent once, none refused and retried"
+    refused = [c for c in workspace.calls(since)["calls"]
+               if f"/serving-endpoints/{name}" in c["path"] and c["status"] == 409]
+    assert refused == []
+
+
+def test_legacy_inference_table_enabled_again_with_recreate(cluster, workspace, model):
+    """Databricks cannot enable a disabled legacy inference table; Recreate replaces the
+    endpoint instead of sending an update that would be refused."""
+    name = "surface-capture-again"
+    capture = {"catalogName": "main", "schemaName": "e2e", "tableNamePrefix": "again"}
+    cluster.apply(single(name, model, updatePolicy="Recreate",
+                         config={"autoCaptureConfig": {**capture, "enabled": False}}))
+    cluster.wait("servingendpoint", name)
+    first_id = workspace.client.serving_endpoints.get(name).id
+    cluster.apply(single(name, model, updatePolicy="Recreate",
+                         config={"autoCaptureConfig": capture}))
+    body = cluster.wait("servingendpoint", name)
+    assert body["status"]["observedGeneration"] == 2
+    assert body["status"]["inferenceTable"] == "main.e2e.again_payload"
+    assert workspace.client.serving_endpoints.get(name).id != first_id
+
+
+def test_a_route_optimized_endpoint_reports_its_own_url(cluster, workspace, model):
+    name = "surface-route-optimized"
+    cluster.apply(single(name, model, routeOptimized=True))
+    body = cluster.wait("servingendpoint", name)
+    endpoint = workspace.client.serving_endpoints.get(name)
+    assert endpoint.endpoint_url and body["status"]["url"] == endpoint.endpoint_url
+    listed = cluster.kubectl("get", "servingendpoint", name, "-n", cluster.namespace).stdout
+    assert endpoint.endpoint_url in listed

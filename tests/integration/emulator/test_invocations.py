@@ -284,3 +284,18 @@ def test_buffered_rows_reach_the_table_when_the_emulator_stops(tmp_path):
     rows = DeltaTable(table["path"]).to_pyarrow_table().to_pylist()
     assert [(row["client_request_id"], row["status_code"]) for row in rows] == \
         [("before-stop", 400)]
+
+
+def test_a_route_optimized_endpoint_answers_at_its_endpoint_url(workspace, emulator,
+                                                                 sklearn_version):
+    create(workspace, "churn-fast", {"only": (sklearn_version(), 100)}, route_optimized=True)
+    endpoint = ready(workspace, "churn-fast")
+    assert endpoint.endpoint_url and "/serving-endpoints/" in endpoint.endpoint_url
+    assert endpoint.endpoint_url != f"{emulator.host}/serving-endpoints/churn-fast/invocations"
+    assert endpoint.data_plane_info.query_info.endpoint_url == endpoint.endpoint_url
+    batch = records(3)
+    path = endpoint.endpoint_url.removeprefix(emulator.host)
+    answer = workspace.api_client.do("POST", path, body={"dataframe_records": batch})
+    assert len(answer["predictions"]) == 3
+    with pytest.raises(BadRequest, match="route optimized"):
+        workspace.serving_endpoints.query(name="churn-fast", dataframe_records=batch)

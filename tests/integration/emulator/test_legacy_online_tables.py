@@ -57,3 +57,25 @@ def test_delete(workspace, seeded):
     workspace.online_tables.delete(LEGACY)
     with pytest.raises(NotFound):
         workspace.online_tables.get(LEGACY)
+
+
+# (setting, HTTP status, error code) of every route when the API is set to answer as retired
+RETIRED = [("not_implemented", 501, "NOT_IMPLEMENTED"), ("feature_disabled", 400, "FEATURE_DISABLED"),
+           ("not_found", 404, "ENDPOINT_NOT_FOUND"), ("gone", 410, "GONE")]
+
+
+@pytest.mark.parametrize("setting, status, code", RETIRED, ids=[r[0] for r in RETIRED])
+def test_a_retired_api_refuses_every_route(workspace, emulator, seeded, setting, status, code):
+    emulator.control("PUT", "/_emulator/settings", {"legacy_online_tables": setting})
+    answers = []
+    for call in (lambda: workspace.online_tables.get(LEGACY),
+                 lambda: workspace.online_tables.delete(LEGACY)):
+        with pytest.raises(Exception) as refused:
+            call()
+        answers.append(getattr(refused.value, "error_code", None))
+    assert answers == [code, code]
+    calls = emulator.control("GET", "/_emulator/calls")["calls"]
+    assert {c["status"] for c in calls if c["path"].startswith("/api/2.0/online-tables")} == \
+        {status}
+    emulator.control("PUT", "/_emulator/settings", {"legacy_online_tables": "available"})
+    assert workspace.online_tables.get(LEGACY).name == LEGACY, "seeded table untouched"

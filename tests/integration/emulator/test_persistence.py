@@ -1,6 +1,7 @@
 """With a data dir the whole workspace survives a restart of the emulator process: endpoints
 (serving, and one mid-update), Lakebase instances, synced tables with their online rows and
-pipelines, functions, statements, settings and test knobs, OAuth tokens; a reset clears it."""
+pipelines, functions, statements, primary keys, feature specs and the endpoint serving one,
+settings and test knobs, OAuth tokens; a reset clears it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 from databricks.sdk import WorkspaceClient
+from databricks.sdk.service.catalog import PrimaryKeyConstraint, TableConstraint
 from databricks.sdk.service.database import (
     DatabaseInstance,
     DatabaseInstanceState,
@@ -29,6 +31,13 @@ from databricks.sdk.service.serving import (
     EndpointTag,
     ServedEntityInput,
 )
+from databricks.sdk.service.ml import (
+    FeatureFunction,
+    FeatureFunctionInputBinding,
+    FeatureLookup,
+    Features,
+    FeatureSpec,
+)
 from databricks.sdk.service.sql import ExecuteStatementRequestOnWaitTimeout, StatementState
 
 from lakeserve.emulator.persistence import STATE_FILE
@@ -46,7 +55,8 @@ SOURCE = "main.default.features"
 ONLINE = "main.default.features_online"
 INSTANCE = "feature-store"
 FUNCTION = "main.default.monthly_charges_avrg"
-SERVING, UPDATING = "churn", "churn-updating"
+SERVING, UPDATING, FEATURES = "churn", "churn-updating", "churn-features"
+SPEC = "main.default.churn_features"
 ROWS = [{"customerID": "7590-VHVEG", "TotalCharges": 29.85, "tenure": 1.0},
         {"customerID": "5575-GNVDE", "TotalCharges": 1889.5, "tenure": 34.0}]
 CREATE_FUNCTION = f"""CREATE FUNCTION {FUNCTION} (TotalCharges DOUBLE, tenure DOUBLE)
@@ -128,8 +138,24 @@ def populate(emulator: EmulatorProcess, w: WorkspaceClient) -> dict[str, str]:
         statement=CREATE_FUNCTION, warehouse_id=WAREHOUSE_ID, wait_timeout="5s",
         on_wait_timeout=ExecuteStatementRequestOnWaitTimeout.CONTINUE)
     assert statement.status.state == StatementState.SUCCEEDED
+    serve_feature_spec(w)
     return {"pipeline": table.data_synchronization_status.pipeline_id,
             "statement": statement.statement_id}
+
+
+def serve_feature_spec(w: WorkspaceClient) -> None:
+    """The source table as a feature table, a feature spec on it, an endpoint serving that."""
+    w.table_constraints.create(SOURCE, TableConstraint(primary_key_constraint=PrimaryKeyConstraint(
+        name="pk", child_columns=["customerID"])))
+    bindings = [FeatureFunctionInputBinding(parameter=p, bound_feature=p)
+                for p in ("TotalCharges", "tenure")]
+    w.feature_engineering.create_feature_spec(FeatureSpec(name=SPEC, features=[
+        Features(feature_lookup=FeatureLookup(table=SOURCE, lookup_keys=["customerID"])),
+        Features(feature_function=FeatureFunction(udf=FUNCTION, input_bindings=bindings))]))
+    w.serving_endpoints.create(name=FEATURES, config=EndpointCoreConfigInput(
+        name=FEATURES, served_entities=[ServedEntityInput(
+            entity_name=SPEC, workload_size="Small", scale_to_zero_enabled=True)]))
+    ready(w, FEATURES)
 
 
 def observe(emulator: EmulatorProcess, w: WorkspaceClient, ids: dict[str, str]) -> dict[str, Any]:
@@ -145,6 +171,10 @@ def observe(emulator: EmulatorProcess, w: WorkspaceClient, ids: dict[str, str]) 
         "online_rows": emulator.control("POST", "/_emulator/lakebase/lookup", {
             "table": ONLINE, "keys": [{"customerID": r["customerID"]} for r in ROWS]})["rows"],
         "function": w.functions.get(FUNCTION).as_dict(),
+        "primary_key": w.tables.get(SOURCE).table_constraints[0].as_dict(),
+        "feature_spec": w.feature_engineering.get_feature_spec(SPEC).as_dict(),
+        "features": w.serving_endpoints.query(FEATURES, dataframe_records=[
+            {"customerID": r["customerID"]} for r in ROWS]).outputs,
         "statement": w.statement_execution.get_statement(ids["statement"]).as_dict(),
         "settings": emulator.control("GET", "/_emulator/settings"),
         "deployment_failures": emulator.control("GET", "/_emulator/serving/deployment-failures"),

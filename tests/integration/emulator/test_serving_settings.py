@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from databricks.sdk.errors import InvalidParameterValue
+from databricks.sdk.errors import InvalidParameterValue, ResourceConflict
 from databricks.sdk.service.serving import (
     AiGatewayInferenceTableConfig,
     AiGatewayRateLimit,
@@ -17,6 +17,8 @@ from databricks.sdk.service.serving import (
     ServedEntityInput,
 )
 
+from ..conftest import wait_for
+
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 
 
@@ -28,6 +30,8 @@ def endpoint(workspace, model_version) -> str:
         config=EndpointCoreConfigInput(name="settings", served_entities=[ServedEntityInput(
             entity_name="main.default.model", entity_version=str(version),
             workload_size="Small", scale_to_zero_enabled=True)]))
+    wait_for(lambda: workspace.serving_endpoints.get("settings").state.config_update.value
+             == "NOT_UPDATING")
     return "settings"
 
 
@@ -82,3 +86,58 @@ def test_notifications_and_legacy_rate_limits(workspace, endpoint):
     limits = workspace.serving_endpoints.put(
         endpoint, rate_limits=[RateLimit(calls=5, renewal_period=RateLimitRenewalPeriod.MINUTE)])
     assert limits.rate_limits[0].calls == 5 and limits.rate_limits[0].key.value == "endpoint"
+
+
+# (ai_gateway_echo, the inference table prefix GET returns, usage tracking GET returns)
+GATEWAY_ECHOES = [("prefix_filled", "settings", None), ("prefix_omitted", None, None),
+                  ("defaults_filled", "settings", False)]
+
+
+@pytest.mark.parametrize("setting, prefix, usage", GATEWAY_ECHOES, ids=[g[0] for g in GATEWAY_ECHOES])
+def test_the_gateway_echo_setting_shapes_get(workspace, emulator, endpoint, setting, prefix,
+                                             usage):
+    emulator.control("PUT", "/_emulator/settings", {"ai_gateway_echo": setting})
+    workspace.serving_endpoints.put_ai_gateway(
+        endpoint, inference_table_config=AiGatewayInferenceTableConfig(
+            catalog_name="main", schema_name="logs", enabled=True))
+    echoed = workspace.serving_endpoints.get(endpoint).ai_gateway
+    assert echoed.inference_table_config.table_name_prefix == prefix
+    tracking = echoed.usage_tracking_config
+    assert (tracking.enabled if tracking else None) is usage
+    if setting == "defaults_filled":
+        assert echoed.guardrails.input.pii.behavior.value == "NONE"
+
+
+def writes_beside_the_config(workspace, name):
+    w = workspace.serving_endpoints
+    return {
+        "tags": lambda: w.patch(name, add_tags=[EndpointTag("k", "v")]),
+        "gateway": lambda: w.put_ai_gateway(
+            name, usage_tracking_config=AiGatewayUsageTrackingConfig(enabled=True)),
+        "notifications": lambda: w.update_notifications(
+            name, email_notifications=EmailNotifications(on_update_failure=["a@b.c"])),
+        "telemetry": lambda: workspace.api_client.do(
+            "PATCH", f"/api/2.0/serving-endpoints/{name}/telemetry-config",
+            body={"telemetry_config": {"telemetry_profile_id": "p"}}),
+    }
+
+
+@pytest.mark.parametrize("setting", ["refuse", "accept"])
+def test_writes_while_a_config_update_is_in_progress(workspace, emulator, endpoint,
+                                                     model_version, setting):
+    emulator.control("PUT", "/_emulator/settings", {"writes_while_updating": setting,
+                                                    "serving_update_seconds": 60})
+    workspace.serving_endpoints.update_config(endpoint, served_entities=[ServedEntityInput(
+        entity_name="main.default.model", entity_version=str(model_version()),
+        workload_size="Small", scale_to_zero_enabled=True)])
+    refused = []
+    for what, write in writes_beside_the_config(workspace, endpoint).items():
+        try:
+            write()
+        except ResourceConflict as exc:
+            assert f"Endpoint {endpoint} is currently updating" in str(exc)
+            refused.append(what)
+    # the telemetry-config write is refused during an update whatever the setting
+    assert refused == (["tags", "gateway", "notifications", "telemetry"]
+                       if setting == "refuse" else ["telemetry"])
+    emulator.control("PUT", "/_emulator/settings", {"serving_update_seconds": 0})

@@ -36,9 +36,9 @@ CASES = [
      {"name": "ep", "config": {"served_entities": [served()], "served_models": [
          {"model_name": MODEL, "model_version": "1", "scale_to_zero_enabled": True}]}},
      InvalidParameterValue, "Only one of config.served_entities and config.served_models"),
-    ("16 served entities",
-     {"name": "ep", "config": {"served_entities": [served(f"e{i}") for i in range(16)]}},
-     InvalidParameterValue, "at most 15"),
+    ("11 served entities",
+     {"name": "ep", "config": {"served_entities": [served(f"e{i}") for i in range(11)]}},
+     InvalidParameterValue, "at most 10"),
     ("workload size with provisioned concurrency",
      {"name": "ep", "config": {"served_entities": [served(max_provisioned_concurrency=8)]}},
      InvalidParameterValue, "workload_size cannot be combined"),

@@ -129,8 +129,9 @@ def test_start_update_while_one_runs_is_a_conflict(workspace, emulator, source, 
     pipeline = workspace.pipelines.get(pipeline_id)
     assert pipeline.state == PipelineState.RUNNING
     assert pipeline.latest_updates[0].update_id == update.update_id
+    # queued: the table still shows its previous state, though the pipeline is busy
     assert workspace.database.get_synced_database_table(ONLINE).data_synchronization_status \
-        .detailed_state == SyncedTableState.SYNCED_TABLE_ONLINE_TRIGGERED_UPDATE
+        .detailed_state == SyncedTableState.SYNCED_TABLE_ONLINE_NO_PENDING_UPDATE
 
 
 def test_a_triggered_update_copies_rows_appended_to_the_source(workspace, emulator, source,

@@ -54,3 +54,12 @@ def test_serving_endpoint_has_url_column():
     crd = yaml.safe_load(render(KINDS)["servingendpoints.lakeserve.dev.yaml"])
     columns = {c["name"]: c for c in crd["spec"]["versions"][0]["additionalPrinterColumns"]}
     assert columns["URL"]["jsonPath"] == ".status.url"
+
+
+def test_the_served_entity_limit_is_the_documented_one():
+    """Ten, as the SDK and Terraform provider document it (docs/fidelity.md); the emulator agrees."""
+    from lakeserve.emulator.serving.validation import MAX_SERVED_ENTITIES as EMULATOR_LIMIT
+    schema = yaml.safe_load(render(KINDS)["servingendpoints.lakeserve.dev.yaml"])
+    spec = schema["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    entities = spec["properties"]["config"]["properties"]["servedEntities"]
+    assert entities["maxItems"] == EMULATOR_LIMIT == 10

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.timeout(30)
 
 REPO = Path(__file__).resolve().parents[3]
 HEALTH = REPO / "charts" / "lakeserve" / "health"
-KINDS = ("ServingEndpoint", "OnlineTable", "FeatureFunction")
+KINDS = ("ServingEndpoint", "OnlineTable", "FeatureFunction", "FeatureSpec")
 T0 = "2026-01-01T00:00:00Z"
 
 
@@ -120,7 +120,8 @@ def test_health(kind, why, obj, status, message):
     ("OnlineTable", {"detailedState": "ONLINE_NO_PENDING_UPDATE", "syncedRowCount": 1200},
      "(ONLINE_NO_PENDING_UPDATE, 1200 rows synced)"),
     ("FeatureFunction", {"fullName": "main.fs.distance"}, "(main.fs.distance)"),
-], ids=["endpoint-url", "table-state-and-rows", "function-name"])
+    ("FeatureSpec", {"fullName": "main.fs.churn_features"}, "(main.fs.churn_features)"),
+], ids=["endpoint-url", "table-state-and-rows", "function-name", "spec-name"])
 def test_healthy_message_names_the_key_fact(kind, status, detail):
     result = run_health(kind, body(kind, 1, {**READY, **status}))
     assert result == {"status": "Healthy", "message": f"Databricks matches the spec {detail}"}

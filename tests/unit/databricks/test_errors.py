@@ -18,6 +18,8 @@ CASES = [
      FailureKind.ALREADY_EXISTS),
     ("409 update in progress", api_error(sdk_errors.ResourceConflict, "RESOURCE_CONFLICT"),
      FailureKind.CONFLICT),
+    ("400 busy: the endpoint is updating", api_error(sdk_errors.InvalidState, "INVALID_STATE"),
+     FailureKind.CONFLICT),
     ("429", api_error(sdk_errors.TooManyRequests, "REQUEST_LIMIT_EXCEEDED"),
      FailureKind.THROTTLED),
     ("400 refused spec", api_error(sdk_errors.BadRequest, "INVALID_PARAMETER_VALUE"),

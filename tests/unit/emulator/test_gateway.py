@@ -107,3 +107,40 @@ def test_delay_fault_answers_normally_after_the_delay(client, ctx, applied):
     answer = client.post("/api/2.0/things", json={"n": 1}, headers=AUTH)
     assert answer.status_code == 200 and applied == [{"n": 1}]
     assert answer.elapsed.total_seconds() >= 0.2
+
+
+def test_a_held_request_whose_client_went_away_is_logged_with_its_fault(ctx, applied):
+    """A killed client's connection drops while its answer is held: the call still counts as
+    carried out (the fault is in the log), which is what the operator's kill tests count."""
+    import asyncio
+
+    from lakeserve.emulator.gateway import Gateway
+
+    async def write(request: Request) -> JSONResponse:
+        applied.append(await request.json())
+        return JSONResponse({})
+
+    gateway = Gateway(Starlette(routes=[Route("/api/2.0/things", write, methods=["POST"])]), ctx)
+    ctx.faults.add(parse_fault({"path": "/things", "mode": "delay", "delay_seconds": 30}))
+    scope = {"type": "http", "method": "POST", "path": "/api/2.0/things", "query_string": b"",
+             "headers": [(b"authorization", f"Bearer {TOKEN}".encode()),
+                         (b"content-type", b"application/json")]}
+    messages = [{"type": "http.request", "body": b'{"n": 1}', "more_body": False}]
+
+    async def receive():
+        return messages.pop(0) if messages else await asyncio.Event().wait()
+
+    async def send(message):
+        return None
+
+    async def disconnect_while_held():
+        call = asyncio.ensure_future(gateway(scope, receive, send))
+        while not applied:
+            await asyncio.sleep(0.01)
+        call.cancel()  # what the server does when the client disconnects
+        with pytest.raises(asyncio.CancelledError):
+            await call
+
+    asyncio.run(disconnect_while_held())
+    (call,) = ctx.calls.since(0)
+    assert call.fault == "delay" and applied == [{"n": 1}]

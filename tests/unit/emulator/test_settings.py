@@ -37,7 +37,8 @@ def test_partial_update_changes_only_what_is_named():
     ({"write_limit": {"limits": 5}}, "Unknown write_limit field"),
     ({"write_limit": 50}, "must be an object"),
     ({"user_name": ""}, "non-empty string"),
-    ({"mlflow_uc_artifacts": "s3"}, "one of: files_api, presigned_urls"),
+    ({"legacy_online_tables": "sometimes"}, "legacy_online_tables must be one of available"),
+    ({"mlflow_uc_artifacts": "s3"}, "one of files_api, presigned_urls"),
 ])
 def test_invalid_changes_are_refused(change, message):
     with pytest.raises(ApiError, match=message):

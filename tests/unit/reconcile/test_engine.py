@@ -256,7 +256,7 @@ def test_orphan_policy_skips_deletion():
 @pytest.mark.produces(reasons.DELETED)
 def test_delete_policy_deletes_what_is_ours():
     harness = Harness(ScriptedClient([existing()]))
-    assert harness.finalize(body()) is None
+    assert harness.finalize(body(status={"owned": {"name": "ep", "how": "Created"}})) is None
     assert harness.client.writes == ["delete"]
     assert harness.events.reasons() == [reasons.DELETED]
 

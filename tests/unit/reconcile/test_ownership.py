@@ -7,7 +7,14 @@ import pytest
 from lakeserve.reconcile import reasons
 from lakeserve.resources.base import Marker
 from tests.reasons import table
-from tests.unit.reconcile.fakes import Harness, ScriptedClient, body, existing, missing
+from tests.unit.reconcile.fakes import (
+    FakeWorkspaces,
+    Harness,
+    ScriptedClient,
+    body,
+    existing,
+    missing,
+)
 
 ADOPT = {"lakeserve.dev/adopt": "true"}
 RECORDED = {"owned": {"name": "ep", "how": "Created", "since": "2026-01-01T00:00:00Z"}}
@@ -105,9 +112,11 @@ def test_a_refused_create_withdraws_the_claim():
 
 # (reason for the case, located marker, owner, status, expected writes, event reason)
 DELETIONS = [
-    ("ours by marker: deleted", Marker.OURS, "ns/ep", {}, ["delete"], reasons.DELETED),
+    ("ours by marker and record: deleted", Marker.OURS, "ns/ep", RECORDED, ["delete"],
+     reasons.DELETED),
     ("ours by record: deleted", Marker.NONE, None, RECORDED, ["delete"], reasons.DELETED),
-    ("never ours: left alone", Marker.NONE, None, {}, [], reasons.NOT_OWNED),
+    ("a record of another name: left alone", Marker.NONE, None, OTHER_RECORD, [],
+     reasons.NOT_OWNED),
     ("another resource's: left alone", Marker.FOREIGN, "team/churn", RECORDED, [],
      reasons.NOT_OWNED),
 ]
@@ -125,7 +134,25 @@ def test_deletion_checks_ownership_again(case, marker, owner, status, writes, ev
         assert "left untouched" in harness.events.events[0].message
 
 
+def test_a_resource_that_never_created_anything_goes_without_a_call():
+    """E.g. one that stalled on bad credentials: its deletion must not need them."""
+    from lakeserve.databricks.workspace import CredentialsError
+    broken = FakeWorkspaces(CredentialsError("CredentialsInvalid", "no host"))
+    harness = Harness(ScriptedClient([]), workspaces=broken)
+    assert harness.finalize(body(annotations=ADOPT)) is None
+    assert harness.client.writes == []
+    (event,) = harness.events.events
+    assert event.reason == reasons.NOT_OWNED and "nothing to delete" in event.message
+
+
+def test_an_object_ours_by_its_marker_gets_a_record():
+    harness = Harness(ScriptedClient([existing(marker=Marker.OURS, ready=True)]))
+    harness.run(body())
+    assert harness.kube.status["owned"]["name"] == "ep"
+
+
 def test_deleting_what_is_already_gone_is_done():
+    """Recorded, but removed from Databricks meanwhile."""
     harness = Harness(ScriptedClient([missing()]))
     assert harness.finalize(body(status=RECORDED)) is None
     assert harness.client.writes == []

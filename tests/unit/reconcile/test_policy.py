@@ -10,6 +10,7 @@ from tests.unit.reconcile.fakes import Harness, ScriptedClient, body, existing, 
 
 OBSERVE_ONLY = spec(managementPolicy="ObserveOnly", deletionPolicy="Delete")
 PAUSED = {"lakeserve.dev/paused": "true"}
+OWNED = {"owned": {"name": "ep", "how": "Created"}}
 
 
 @pytest.mark.produces(reasons.OBSERVED)
@@ -76,7 +77,7 @@ def test_resuming_runs_a_normal_pass():
 @pytest.mark.produces(reasons.DELETING, reasons.PAUSED)
 def test_deleting_a_paused_object_waits_for_the_pause_to_end():
     harness = Harness(ScriptedClient([existing()]))
-    delay = harness.finalize(body(annotations=PAUSED))
+    delay = harness.finalize(body(annotations=PAUSED, status=OWNED))
     assert delay is not None and harness.client.writes == []
     assert harness.condition("Reconciling")["reason"] == reasons.DELETING
     assert "paused" in harness.condition("Reconciling")["message"]

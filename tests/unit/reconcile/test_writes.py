@@ -20,6 +20,8 @@ pytestmark = pytest.mark.timeout(10)
 
 CREATE_STATUS = {"lastAppliedConfig": {"generation": 1}}
 QUICK = replace(SETTINGS, converge_interval=1.0)  # the default first re-poll
+RECORDED = {"owned": {"name": "ep", "how": "Created"}}
+REPORTED = {"conditions": [{"type": "Ready", "status": "False", "reason": "CredentialsInvalid"}]}
 
 
 def created(marks_ownership=True, settings=QUICK, **kwargs):
@@ -123,10 +125,34 @@ RELEASES = [
 def test_the_finalizer_comes_off_once_the_databricks_side_is_dealt_with(case, observations,
                                                                          released):
     harness = Harness(ScriptedClient(observations))
-    the_body = body()
+    the_body = body(status=RECORDED)
     the_body["metadata"].update(finalizers=[FINALIZER, "other/keep"], resourceVersion="9")
     delay = harness.finalize(the_body)
     assert (delay is None) is released
     patches = harness.kube.metadata_patches
     assert patches == ([{"metadata": {"finalizers": ["other/keep"], "resourceVersion": "9"}}]
                        if released else [])
+
+
+# (reason, status of the deleted object, whether its Databricks object is looked up and deleted)
+DELETIONS_WITHOUT_A_RECORD = [
+    ("created, its status still deferred: the owner tag decides", {}, True),
+    ("never reported at all (e.g. the operator stopped after the create): the tag decides", {},
+     True),
+    ("reported without a record: it never created anything", REPORTED, False),
+]
+
+
+@pytest.mark.parametrize("case, status, deleted", DELETIONS_WITHOUT_A_RECORD,
+                         ids=[c[0] for c in DELETIONS_WITHOUT_A_RECORD])
+def test_an_endpoint_without_a_record_yet_is_deleted_by_its_owner_tag(case, status, deleted):
+    harness, _ = created()
+    if case.startswith("created"):
+        harness.run(body())  # the create; its status (and record) deferred
+        harness.client.writes.clear()
+    else:
+        harness.client.observations.clear()
+    harness.client.observations.append(existing())
+    assert harness.finalize(body(status=status)) is None
+    assert harness.client.writes == (["delete"] if deleted else [])
+    assert harness.events.reasons()[-1] == (reasons.DELETED if deleted else reasons.NOT_OWNED)

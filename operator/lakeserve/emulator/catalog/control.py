@@ -3,8 +3,10 @@
 ``POST /_emulator/catalog/tables`` with ``{"name": "c.s.t", "rows": [{...}], "mode":
 "overwrite"|"append", "schema": {"col": "DOUBLE"}}`` (mode defaults to overwrite; schema optional,
 SQL type names for columns whose inferred type would be wrong) creates the catalog and schema
-directories as needed and answers ``{"name", "version", "row_count"}``. Writing a Delta table
-straight into ``<data_dir>/catalog/<c>/<s>/<t>/`` works too.
+directories as needed and answers ``{"name", "version", "row_count"}``. A table it creates has
+Change Data Feed enabled (as feature tables synced online usually do) unless the body says
+``"change_data_feed": false``. Writing a Delta table straight into
+``<data_dir>/catalog/<c>/<s>/<t>/`` works too.
 """
 
 from __future__ import annotations
@@ -34,7 +36,11 @@ def build_control_router(catalog: DeltaCatalog) -> APIRouter:
         name = parse_object_name(body.get("name"), "name")
         rows, mode = body.get("rows", []), body.get("mode", "overwrite")
         schema = _schema(body.get("schema"))
-        version = await run_in_threadpool(catalog.write, name, rows, mode, schema)
+        cdf = body.get("change_data_feed", True)
+        if not isinstance(cdf, bool):
+            raise invalid("change_data_feed must be true or false")
+        properties = {"delta.enableChangeDataFeed": str(cdf).lower()}
+        version = await run_in_threadpool(catalog.write, name, rows, mode, schema, properties)
         count = await run_in_threadpool(catalog.row_count, name)
         return json_response({"name": name.full, "version": version, "row_count": count})
 

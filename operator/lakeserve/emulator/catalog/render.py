@@ -8,6 +8,7 @@ from databricks.sdk.service.catalog import (
     ColumnInfo,
     DataSourceFormat,
     SchemaInfo,
+    TableConstraint,
     TableInfo,
     TableType,
 )
@@ -51,7 +52,8 @@ def column_info(column: Column) -> ColumnInfo:
 
 
 def table_info(catalog: DeltaCatalog, name: ObjectName, owner: str,
-               omit_columns: bool = False) -> TableInfo:
+               omit_columns: bool = False,
+               constraints: list[TableConstraint] | None = None) -> TableInfo:
     metadata = catalog.table_metadata(name)
     version = catalog.version(name)
     committed = catalog.commit_time(name, version) if version is not None else None
@@ -62,6 +64,6 @@ def table_info(catalog: DeltaCatalog, name: ObjectName, owner: str,
         table_type=TableType.MANAGED, data_source_format=DataSourceFormat.DELTA,
         columns=columns, storage_location=catalog.table_path(name).as_uri(), owner=owner,
         table_id=metadata["id"], metastore_id=METASTORE_ID,
-        properties=metadata["configuration"] or None,
+        properties=metadata["configuration"] or None, table_constraints=constraints or None,
         created_at=millis(created) if created else None, created_by=owner,
         updated_at=millis(committed) if committed else None, updated_by=owner)

@@ -8,22 +8,25 @@ from databricks.sdk.service.catalog import (
     ListCatalogsResponse,
     ListSchemasResponse,
     ListTablesResponse,
+    TableConstraint,
 )
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from lakeserve.emulator.catalog import render
+from lakeserve.emulator.catalog.constraints import Constraints
 from lakeserve.emulator.catalog.names import identifier
 from lakeserve.emulator.catalog.paging import int_param, page, principal
 from lakeserve.emulator.catalog.store import DeltaCatalog
 from lakeserve.emulator.errors import invalid
-from lakeserve.emulator.wire import json_response, query_flag, read_json_object
+from lakeserve.emulator.wire import json_response, parse, query_flag, read_json_object
 
 UC = "/api/2.1/unity-catalog"
 
 
-def build_router(catalog: DeltaCatalog, user: Callable[[], str]) -> APIRouter:
+def build_router(catalog: DeltaCatalog, constraints: Constraints,
+                 user: Callable[[], str]) -> APIRouter:
     router = APIRouter()
 
     @router.get(UC + "/catalogs")
@@ -74,17 +77,32 @@ def build_router(catalog: DeltaCatalog, user: Callable[[], str]) -> APIRouter:
         names = catalog.tables(_query(request, "catalog_name"), _query(request, "schema_name"))
         items, token = _paged(request, names)
         omit = query_flag(request, "omit_columns")
-        tables = [render.table_info(catalog, n, user(), omit_columns=omit) for n in items]
+        tables = [render.table_info(catalog, n, user(), omit_columns=omit,
+                                    constraints=constraints.of_table(n)) for n in items]
         return json_response(ListTablesResponse(tables=tables, next_page_token=token).as_dict())
 
     @router.get(UC + "/tables/{full_name}")
     def get_table(full_name: str) -> Response:
         name = catalog.require_table(full_name)
-        return json_response(render.table_info(catalog, name, user()).as_dict())
+        return json_response(render.table_info(
+            catalog, name, user(), constraints=constraints.of_table(name)).as_dict())
 
     @router.delete(UC + "/tables/{full_name}")
     def delete_table(full_name: str) -> Response:
         catalog.delete_table(full_name)
+        return json_response({})
+
+    @router.post(UC + "/constraints")
+    async def create_constraint(request: Request) -> Response:
+        body = await read_json_object(request)
+        table = _required(body, "full_name_arg")
+        constraint = parse(body.get("constraint") or {}, TableConstraint, "constraint")
+        created = await run_in_threadpool(constraints.create, table, constraint)
+        return json_response(created.as_dict())
+
+    @router.delete(UC + "/constraints/{full_name}")
+    def delete_constraint(full_name: str, request: Request) -> Response:
+        constraints.delete(full_name, _query(request, "constraint_name"))
         return json_response({})
 
     return router

@@ -216,6 +216,10 @@ class DeltaCatalog:
         return {"id": metadata.id, "created_at": created,
                 "configuration": dict(metadata.configuration or {})}
 
+    def change_data_feed(self, full_name: str | ObjectName) -> bool:
+        configuration = self.table_metadata(full_name)["configuration"]
+        return configuration.get("delta.enableChangeDataFeed", "false").lower() == "true"
+
     # ---- tables: data --------------------------------------------------------------------
 
     def read_table(self, full_name: str | ObjectName, version: int | None = None) -> pa.Table:
@@ -231,10 +235,12 @@ class DeltaCatalog:
         return self._delta(name, version).to_pyarrow_dataset().count_rows()
 
     def write(self, full_name: str | ObjectName, data: Rows | pa.Table, mode: str = "append",
-              schema: dict[str, SqlType] | None = None) -> int:
+              schema: dict[str, SqlType] | None = None,
+              properties: dict[str, str] | None = None) -> int:
         """Write rows; creates the table (and its catalog/schema directories) when missing.
 
         ``append`` casts rows to the table's schema; ``overwrite`` replaces data and schema.
+        ``properties`` (e.g. ``delta.enableChangeDataFeed``) are set when the table is created.
         Returns the new Delta version.
         """
         if mode not in WRITE_MODES:
@@ -245,7 +251,10 @@ class DeltaCatalog:
             exists = _is_table_dir(path)
             table = self._arrow(name, data, schema, exists and mode == "append")
             path.parent.mkdir(parents=True, exist_ok=True)
-            options = {"schema_mode": "overwrite"} if mode == "overwrite" and exists else {}
+            options: dict[str, Any] = {"schema_mode": "overwrite"} \
+                if mode == "overwrite" and exists else {}
+            if properties and not exists:
+                options["configuration"] = properties
             try:
                 write_deltalake(str(path), table, mode=mode, **options)
             except Exception as exc:  # deltalake raises several unrelated types

@@ -1,11 +1,15 @@
 """The Functions REST create body (``CreateFunction``) -> a :class:`Definition`, with UC's 400s.
 
 Only Python UDFs run here: ``routine_body`` EXTERNAL with ``external_language`` Python (any case);
-for EXTERNAL functions UC requires ``sql_data_access`` NO_SQL and no ``return_params``.
+for EXTERNAL functions UC requires ``sql_data_access`` NO_SQL and no ``return_params``. A
+parameter's ``type_json``, when sent, must be the Spark StructField JSON of that parameter (its
+name, and the type ``type_text`` names), and a DECIMAL's ``type_precision``/``type_scale`` must
+agree with it.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from databricks.sdk.service.catalog import (
@@ -17,7 +21,7 @@ from databricks.sdk.service.catalog import (
 )
 
 from lakeserve.emulator.catalog.names import ObjectName, identifier
-from lakeserve.emulator.catalog.types import SqlType
+from lakeserve.emulator.catalog.types import SqlType, from_spark_json
 from lakeserve.emulator.errors import invalid
 from lakeserve.emulator.functions import pybody
 from lakeserve.emulator.functions.store import Definition, Parameter
@@ -81,13 +85,37 @@ def _parameters(infos: list[FunctionParameterInfo] | None) -> tuple[Parameter, .
         text = info.type_text or (info.type_name.value if info.type_name else None)
         if not text:
             raise invalid(f"Missing required field: {where}.type_text")
-        params.append(Parameter(info.name, _type(text, f"{where}.type_text"), info.comment,
-                                info.parameter_default))
+        sql_type = _type(text, f"{where}.type_text")
+        _check_type_json(info, sql_type, where)
+        _check_decimal(info, sql_type, where)
+        params.append(Parameter(info.name, sql_type, info.comment, info.parameter_default))
     names = [p.name.lower() for p in params]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise invalid(f"Duplicate parameter name(s): {', '.join(duplicates)}")
     return tuple(params)
+
+
+def _check_type_json(info: FunctionParameterInfo, sql_type: SqlType, where: str) -> None:
+    if info.type_json is None:
+        return
+    try:
+        field = json.loads(info.type_json)
+        described = from_spark_json(field["type"])
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise invalid(f"Invalid {where}.type_json: not the JSON of a Spark StructField "
+                      f"({exc})") from None
+    if not isinstance(field, dict) or field.get("name") != info.name or described != sql_type:
+        raise invalid(f"{where}.type_json {info.type_json} does not describe parameter "
+                      f"'{info.name}' of type {sql_type.text}")
+
+
+def _check_decimal(info: FunctionParameterInfo, sql_type: SqlType, where: str) -> None:
+    given = (info.type_precision, info.type_scale)
+    if sql_type.name == "DECIMAL" and given != (None, None) and \
+            given != (sql_type.precision, sql_type.scale):
+        raise invalid(f"{where}: type_precision/type_scale {given} do not match "
+                      f"{sql_type.text}")
 
 
 def _type(text: str, field: str) -> SqlType:

@@ -7,6 +7,10 @@ lives in must exist in the catalog's directory layout. Both ways of creating a f
 In-process API (the invocation path): ``call(full_name, **kwargs)`` runs the function with its
 parameters by name (arguments coerced like Spark does for scalar types); ``callable(full_name)``
 returns that as a function. Compiled bodies are cached per definition (``function_id``).
+
+Feature specs are Unity Catalog functions too (of type FEATURE_SPEC): ``define_feature_spec``
+keeps the spec's document beside its ``FunctionInfo``, so it is listed, read and dropped like any
+function, but cannot be called.
 """
 
 from __future__ import annotations
@@ -86,6 +90,7 @@ class FunctionStore:
         self._clock = clock
         self._functions: dict[str, FunctionInfo] = {}
         self._definitions: dict[str, Definition] = {}
+        self._feature_specs: dict[str, dict[str, Any]] = {}
         self._compiled: dict[str, _Compiled] = {}
         self._lock = threading.RLock()
         self._settlers: list[Callable[[], None]] = []
@@ -109,6 +114,25 @@ class FunctionStore:
             info = _info(definition, principal, now, current)
             self._functions[full] = info
             self._definitions[full] = definition
+            self._feature_specs.pop(full, None)
+            return info
+
+    def define_feature_spec(self, name: ObjectName, document: dict[str, Any],
+                            principal: str) -> FunctionInfo:
+        """Store a feature spec as a function of type FEATURE_SPEC; raises :class:`FunctionExists`
+        when any function of that name exists, and the catalog's 404 for a missing schema."""
+        self._catalog.require_schema(name.schema_name)
+        with self._lock:
+            if name.full in self._functions:
+                raise FunctionExists(name.full)
+            now = millis(self._clock.now())
+            info = FunctionInfo(
+                name=name.name, catalog_name=name.catalog, schema_name=name.schema,
+                full_name=name.full, function_id=str(uuid.uuid4()), owner=principal,
+                created_at=now, created_by=principal, updated_at=now, updated_by=principal,
+                metastore_id=METASTORE_ID)
+            self._functions[name.full] = info
+            self._feature_specs[name.full] = dict(document)
             return info
 
     def drop(self, full_name: str) -> bool:
@@ -116,6 +140,7 @@ class FunctionStore:
         with self._lock:
             info = self._functions.pop(full_name, None)
             self._definitions.pop(full_name, None)
+            self._feature_specs.pop(full_name, None)
             if info is not None:
                 self._compiled.pop(info.function_id, None)
             return info is not None
@@ -133,17 +158,21 @@ class FunctionStore:
         with self._lock:
             self._functions.clear()
             self._definitions.clear()
+            self._feature_specs.clear()
             self._compiled.clear()
 
     def snapshot(self) -> dict[str, Any]:
-        """Functions and their definitions (compiled bodies are a cache, built on first call)."""
+        """Functions, their definitions and feature specs (compiled bodies are a cache, built on
+        first call)."""
         with self._lock:
-            return {"functions": dict(self._functions), "definitions": dict(self._definitions)}
+            return {"functions": dict(self._functions), "definitions": dict(self._definitions),
+                    "feature_specs": dict(self._feature_specs)}
 
     def restore(self, state: dict[str, Any]) -> None:
         with self._lock:
             self._functions = dict(state["functions"])
             self._definitions = dict(state["definitions"])
+            self._feature_specs = dict(state.get("feature_specs") or {})
             self._compiled.clear()
 
     # ---- reads -------------------------------------------------------------------------
@@ -163,6 +192,19 @@ class FunctionStore:
         if info is None:
             raise function_missing(name.full)
         return info
+
+    def definition(self, full_name: str) -> Definition | None:
+        """A Python function's definition; None for a feature spec or a missing function."""
+        self._settle()
+        with self._lock:
+            return self._definitions.get(full_name.lower())
+
+    def feature_spec(self, full_name: str) -> dict[str, Any] | None:
+        """A feature spec's stored document, or None (no function, or not a feature spec)."""
+        self._settle()
+        with self._lock:
+            document = self._feature_specs.get(full_name.lower())
+            return dict(document) if document is not None else None
 
     def list_functions(self, catalog: str, schema: str) -> list[FunctionInfo]:
         self._catalog.require_schema(SchemaName(catalog, schema))
@@ -210,6 +252,10 @@ class FunctionStore:
     def _compile(self, full_name: str) -> _Compiled:
         info = self.get(full_name)
         with self._lock:
+            if info.full_name in self._feature_specs:
+                raise FunctionCallError(f"{info.full_name} is a feature spec (a function of type "
+                                        "FEATURE_SPEC), not a Python function: it cannot be "
+                                        "called")
             compiled = self._compiled.get(info.function_id)
             if compiled is None:
                 definition = self._definitions[info.full_name]

@@ -4,24 +4,42 @@ passed, so an unloadable model ends the update ``UPDATE_FAILED`` / ``DEPLOYMENT_
 an endpoint that is READY but cannot answer.
 
 A version registered without artifacts (empty ``source``, as the operator's tests register them)
-deploys fine and answers queries with a 400 saying it has no model to run.
+deploys fine and answers queries with a 400 saying it has no model to run. An entity without a
+version serves a feature spec: deploying it resolves the spec against the catalog as it is then
+(a spec whose table or function is gone fails the deployment).
 """
 
 from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from databricks.sdk.service.serving import ServedEntityInput
 
+from lakeserve.emulator.errors import ApiError
+from lakeserve.emulator.featurespec import FeatureSpec
 from lakeserve.emulator.invocations.models import LoadedModel, ModelLoadError, ModelStore
 from lakeserve.emulator.invocations.routing import RoutingTable
 from lakeserve.emulator.serving.validation import NormalizedConfig
 
 LOAD_FAILED = "Model server failed to load the model of served entity '{name}' " \
               "({entity} version {version}): {error}"
+SPEC_FAILED = "Feature server failed to load the feature spec of served entity '{name}' " \
+              "({entity}): {error}"
+
+# A feature spec's name -> what serving it computes; raises ApiError when it cannot be served.
+FeaturePlans = Callable[[str], FeatureSpec]
+
+
+@dataclass(frozen=True)
+class ServedFeatures:
+    """A feature spec as deployed: answers with features instead of predictions."""
+
+    entity_name: str
+    spec: FeatureSpec
 
 
 @dataclass
@@ -30,14 +48,14 @@ class ServedEntity:
     entity_name: str
     entity_version: str
     id: str  # served_entity_id in inference tables (one per entity per config revision)
-    loading: Future[LoadedModel] | None  # None: an external model (nothing loads here)
+    loading: Future[LoadedModel | ServedFeatures] | None  # None: an external model
     scoring_seconds: float | None = None  # moving average of recent requests; None: none yet
 
     def observe(self, seconds: float) -> None:
         previous = self.scoring_seconds
         self.scoring_seconds = seconds if previous is None else 0.8 * previous + 0.2 * seconds
 
-    def model(self) -> LoadedModel | None:
+    def model(self) -> LoadedModel | ServedFeatures | None:
         """The loaded model; only called once the deployment has succeeded."""
         return self.loading.result() if self.loading is not None else None
 
@@ -58,18 +76,26 @@ class ServedConfig:
         for entity in loads:
             error = entity.loading.exception()
             if error is not None:
-                failures[entity.name] = LOAD_FAILED.format(
-                    name=entity.name, entity=entity.entity_name, version=entity.entity_version,
-                    error=error if isinstance(error, ModelLoadError) else repr(error))
+                failures[entity.name] = _failure(entity, error)
         return failures
 
     def choose(self, rng: random.Random) -> ServedEntity:
         return self.entities[self.routing.choose(rng)]
 
 
+def _failure(entity: ServedEntity, error: BaseException) -> str:
+    shown = error if isinstance(error, ModelLoadError) else repr(error)
+    if not entity.entity_version:
+        return SPEC_FAILED.format(name=entity.name, entity=entity.entity_name, error=shown)
+    return LOAD_FAILED.format(name=entity.name, entity=entity.entity_name,
+                              version=entity.entity_version, error=shown)
+
+
 class Deployer:
-    def __init__(self, models: ModelStore, workers: int = 4):
+    def __init__(self, models: ModelStore, workers: int = 4,
+                 feature_plans: FeaturePlans | None = None):
         self.models = models
+        self._feature_plans = feature_plans
         self._pool = ThreadPoolExecutor(max_workers=workers,
                                         thread_name_prefix="lakeserve-model-load")
 
@@ -84,10 +110,20 @@ class Deployer:
     def _entity(self, entity: ServedEntityInput, external: bool) -> ServedEntity:
         name = entity.name or ""
         loading = None
-        if not external:
+        if not external and not entity.entity_version:
+            loading = self._pool.submit(self._features, entity.entity_name or "")
+        elif not external:
             loading = self._pool.submit(self.models.get, entity.entity_name or "",
                                         entity.entity_version or "")
         return ServedEntity(name=name, entity_name=entity.entity_name or "",
                             entity_version=entity.entity_version or "",
                             id=str(uuid.uuid4()),
                             loading=loading)
+
+    def _features(self, name: str) -> ServedFeatures:
+        if self._feature_plans is None:
+            raise ModelLoadError("this workspace serves no feature specs")
+        try:
+            return ServedFeatures(name, self._feature_plans(name))
+        except ApiError as error:
+            raise ModelLoadError(error.message) from None

@@ -3,8 +3,9 @@
 A request to such a model carries only the lookup keys (e.g. ``customerID``). For each request
 row the features are looked up in the online table synced from each feature table named by the
 spec, on-demand features are computed by the Unity Catalog Python functions, and the model gets
-the columns the spec lists. A key with no online row yields NaN features, as Databricks online
-serving does; functions then receive NaN too.
+the columns the spec lists. A key with no online row yields the lookup's default value when the
+spec gives one, otherwise NaN, as Databricks online serving does; functions then receive that.
+The same computation answers feature serving endpoints (a feature spec served on its own).
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ class FeatureServing:
         """The model's input columns for these request rows."""
         missing = [c for c in _request_columns(spec) if c not in request.columns]
         if missing:
-            raise bad_request(f"Missing lookup key columns in the request: {missing}. A model "
-                              "served with feature lookups needs them in every record.")
+            raise bad_request(f"Missing lookup key columns in the request: {missing}. Feature "
+                              "lookups need them in every record.")
         frame = request.reset_index(drop=True).copy()
         for (table, key), lookups in _by_table(spec.lookups).items():
             self._look_up(frame, table, key, lookups)
@@ -66,7 +67,7 @@ class FeatureServing:
         except (LookupError, ValueError) as error:
             raise bad_request(f"Feature lookup in '{online}' failed: {error}") from None
         for lookup in lookups:
-            frame[lookup.output_name] = [_value(row, lookup.feature_name) for row in rows]
+            frame[lookup.output_name] = [_value(row, lookup) for row in rows]
 
     def _compute(self, udf_name: str, bindings: dict[str, str],
                  frame: pd.DataFrame) -> list[Any]:
@@ -90,16 +91,16 @@ def _call(function: Callable[..., Any], name: str, arguments: dict[str, Any]) ->
                           f"{type(error).__name__}: {error}") from None
 
 
-def _value(row: dict | None, column: str) -> Any:
-    if row is None:
-        return NAN
-    value = row.get(column)
-    return NAN if value is None else value
+def _value(row: dict | None, lookup: Lookup) -> Any:
+    value = None if row is None else row.get(lookup.feature_name)
+    if value is not None:
+        return value
+    return NAN if lookup.default is None else lookup.default
 
 
 def _request_columns(spec: FeatureSpec) -> list[str]:
     keys = [column for lookup in spec.lookups for column in lookup.lookup_key]
-    return list(dict.fromkeys(keys))
+    return list(dict.fromkeys(keys + list(spec.request_columns)))
 
 
 def _by_table(lookups: tuple[Lookup, ...]) -> dict[tuple[str, tuple[str, ...]], list[Lookup]]:

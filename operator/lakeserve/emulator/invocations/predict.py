@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,15 +43,21 @@ class Answer:
 
 def answer(model: LoadedModel, served_entity: str, body: bytes,
            features: FeatureServing | None = None) -> Answer:
+    def predictions(request: InvocationRequest) -> dict[str, Any]:
+        if not model.has_artifacts:
+            raise no_artifacts(model, served_entity)
+        return {"predictions": jsonable(_predict(model, request, features))}
+    return respond(body, predictions)
+
+
+def respond(body: bytes, compute: Callable[[InvocationRequest], dict[str, Any]]) -> Answer:
+    """Parse the body, compute the answer's JSON object, and turn every failure into an error
+    answer."""
     started = time.perf_counter()
     request = None
     try:
         request = parse_request(body)
-        if not model.has_artifacts:
-            raise no_artifacts(model, served_entity)
-        predictions = _predict(model, request, features)
-        content = json.dumps({"predictions": jsonable(predictions)},
-                             separators=(",", ":"), allow_nan=False).encode()
+        content = json.dumps(compute(request), separators=(",", ":"), allow_nan=False).encode()
         status = 200
     except ApiError as error:
         status, content = error.status, error.body()

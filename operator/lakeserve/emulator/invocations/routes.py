@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from lakeserve.emulator.invocations.service import InvocationService
+from lakeserve.emulator.serving.service import ROUTE_OPTIMIZED_PREFIX
 
 
 def build_router(service: InvocationService) -> APIRouter:
@@ -14,5 +15,9 @@ def build_router(service: InvocationService) -> APIRouter:
     @router.post("/serving-endpoints/{name}/invocations")
     async def invocations(name: str, request: Request) -> Response:
         return await service.invoke(name, request)
+
+    @router.post(ROUTE_OPTIMIZED_PREFIX + "/{endpoint_id}/serving-endpoints/{name}/invocations")
+    async def route_optimized(endpoint_id: str, name: str, request: Request) -> Response:
+        return await service.invoke(name, request, endpoint_id=endpoint_id)
 
     return router

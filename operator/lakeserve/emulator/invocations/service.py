@@ -9,7 +9,9 @@ Errors chosen where Databricks' exact answer is not known (documented guesses):
 - endpoint without a serving config (creating, or its creation failed): 400 ``INVALID_STATE``;
 - body over 16 MB: 413 ``BAD_REQUEST`` (checked from ``Content-Length``, before any parsing);
 - endpoint serving external models: 400 ``BAD_REQUEST`` (the emulator runs MLflow models only);
-- version registered without artifacts: 400 ``BAD_REQUEST`` naming the entity and version.
+- version registered without artifacts: 400 ``BAD_REQUEST`` naming the entity and version;
+- a route-optimized endpoint queried at the workspace path: 400 ``BAD_REQUEST`` naming its
+  ``endpoint_url`` (Databricks documents that such endpoints are queried there).
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from lakeserve.emulator.context import EmulatorContext
-from lakeserve.emulator.errors import ApiError
+from lakeserve.emulator.errors import ApiError, not_found
 from lakeserve.emulator.inference_tables.rows import LoggedCall, build_row, payload_tables
 from lakeserve.emulator.inference_tables.writer import InferenceTableWriter
-from lakeserve.emulator.invocations.deployment import ServedConfig, ServedEntity
+from lakeserve.emulator.invocations.deployment import ServedConfig, ServedEntity, ServedFeatures
 from lakeserve.emulator.invocations.features import FeatureServing
+from lakeserve.emulator.invocations.featureserving import answer_features
 from lakeserve.emulator.invocations.payload import bad_request, check_size
 from lakeserve.emulator.invocations.predict import Answer, answer
 from lakeserve.emulator.serving.model import Endpoint
@@ -63,24 +66,28 @@ class InvocationService:
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    async def invoke(self, name: str, request: Request) -> Response:
+    async def invoke(self, name: str, request: Request,
+                     endpoint_id: str | None = None) -> Response:
+        """``endpoint_id`` is set when the request came to a route-optimized endpoint's URL."""
         arrived = self._ctx.clock.now()
         check_size(request.headers.get("content-length"))
         body = await request.body()
         check_size(len(body))
         endpoint = self._serving.endpoint(name)
+        _check_address(endpoint, endpoint_id)
         served = _served_config(endpoint)
         entity = served.choose(self._rng)
         model = entity.model()
         if model is None:
             raise bad_request(f"Endpoint '{name}' serves external models, which the emulator "
                               "does not call; it runs MLflow models from its registry only.")
+        respond = answer_features if isinstance(model, ServedFeatures) else answer
         if len(body) <= INLINE_MAX_BYTES and entity.scoring_seconds is not None \
                 and entity.scoring_seconds < INLINE_MAX_SECONDS:
-            result = answer(model, entity.name, body, self._features)
+            result = respond(model, entity.name, body, self._features)
         else:
             result = await asyncio.get_running_loop().run_in_executor(
-                self._pool, answer, model, entity.name, body, self._features)
+                self._pool, respond, model, entity.name, body, self._features)
         entity.observe(result.seconds)
         request_id = str(uuid.uuid4())
         self._log(endpoint, entity, request, body, result, arrived, request_id)
@@ -109,6 +116,15 @@ class InvocationService:
             return
         for table in tables:
             self._tables.append(table, row)
+
+
+def _check_address(endpoint: Endpoint, endpoint_id: str | None) -> None:
+    if endpoint_id is None and endpoint.route_optimized:
+        raise bad_request(f"Endpoint '{endpoint.name}' is route optimized: query it at its "
+                          f"endpoint_url {endpoint.endpoint_url}")
+    if endpoint_id is not None and (endpoint_id != endpoint.id or not endpoint.route_optimized):
+        raise not_found(f"No route-optimized endpoint '{endpoint.name}' with id "
+                        f"'{endpoint_id}'.")
 
 
 def _served_config(endpoint: Endpoint) -> ServedConfig:

@@ -11,6 +11,9 @@
   ``{"rows": [row | null, ...]}``: the in-process lookup over HTTP.
 - ``GET /_emulator/lakebase/online-store``: the Postgres-side tables and their row counts
   (a synced table deleted without ``purge_data`` stays here).
+- ``POST /_emulator/lakebase/table-state`` ``{"table": "c.s.t", "state":
+  "SYNCED_TABLE_OFFLINE", "message"?}``: GET of that synced table reports this detailed state,
+  written raw (also states the SDK cannot decode); ``DELETE`` with ``{"table"}`` stops that.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from lakeserve.emulator.lakebase.engine import (
     SyncEngine,
 )
 from lakeserve.emulator.lakebase.legacy import LegacyOnlineTables
+from lakeserve.emulator.lakebase.model import OnlineTable
 from lakeserve.emulator.wire import json_response, read_json_object
 
 
@@ -81,6 +85,21 @@ def build_control_router(engine: SyncEngine, legacy: LegacyOnlineTables,
             raise invalid(str(exc)) from None
         return json_response({"rows": jsonable(rows)})
 
+    @router.post("/lakebase/table-state")
+    async def set_table_state(request: Request) -> Response:
+        body = await read_json_object(request)
+        state, message = body.get("state"), body.get("message", "")
+        if not isinstance(state, str) or not state or not isinstance(message, str):
+            raise invalid("state must be a non-empty string and message a string")
+        _synced(engine, body.get("table")).state_override = (state, message)
+        return json_response({"table": body.get("table"), "state": state})
+
+    @router.delete("/lakebase/table-state")
+    async def clear_table_state(request: Request) -> Response:
+        body = await read_json_object(request)
+        _synced(engine, body.get("table")).state_override = None
+        return json_response({"table": body.get("table")})
+
     @router.get("/lakebase/online-store")
     def online_store() -> Response:
         tables = [{"key": list(key), "row_count": engine.store.row_count(key)}
@@ -88,6 +107,14 @@ def build_control_router(engine: SyncEngine, legacy: LegacyOnlineTables,
         return json_response({"tables": tables})
 
     return router
+
+
+def _synced(engine: SyncEngine, name: object) -> OnlineTable:
+    full = parse_object_name(name, "table").full
+    table = engine.tables.get(full)
+    if table is None:
+        raise not_found(f"Synced table '{full}' does not exist.")
+    return table
 
 
 def _failures(engine: SyncEngine) -> dict:

@@ -174,15 +174,23 @@ class SyncEngine:
             for update in reversed(pipeline.updates):
                 state = self._update_state(pipeline, update)
                 if lifecycle.is_active(state):
-                    raise conflict(f"Pipeline '{pipeline_id}' already has an active update "
-                                   f"'{update.update_id}' ({state.value}); an update is already "
-                                   "running, so a new one was not started.")
+                    raise self._update_refused(pipeline_id, update.update_id, state)
             update = self._new_update(pipeline, RunKind.TRIGGERED, cause, full_refresh)
             for name in pipeline.tables:
                 table = self.tables[name]
                 table.runs.append(self._start_run(table, RunKind.TRIGGERED, update.update_id,
                                                   update.created_at))
             return update.update_id
+
+    def _update_refused(self, pipeline_id: str, update_id: str,
+                        state: UpdateInfoState) -> ApiError:
+        """The refusal of a second update, as the ``pipeline_update_running`` setting says."""
+        if self._ctx.settings.pipeline_update_running == "invalid_state":
+            return ApiError(400, "INVALID_STATE", f"Cannot start an update of pipeline "
+                            f"'{pipeline_id}': update '{update_id}' is {state.value}.")
+        return conflict(f"Pipeline '{pipeline_id}' already has an active update '{update_id}' "
+                        f"({state.value}); an update is already running, so a new one was not "
+                        "started.")
 
     def reset(self, options: dict[str, Any] | None = None) -> None:
         with self.lock:

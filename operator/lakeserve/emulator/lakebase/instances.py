@@ -13,7 +13,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from databricks.sdk.service.database import DatabaseInstance, DatabaseInstanceState
+from databricks.sdk.service.database import (
+    DatabaseCatalog,
+    DatabaseInstance,
+    DatabaseInstanceState,
+)
 
 from lakeserve.emulator.catalog.paging import page
 from lakeserve.emulator.context import EmulatorContext
@@ -50,6 +54,8 @@ class InstanceService:
     def __init__(self, ctx: EmulatorContext):
         self._ctx = ctx
         self._instances: dict[str, Instance] = {}
+        # Registered database catalogs: a Unity Catalog catalog for one Postgres database.
+        self.catalogs: dict[str, DatabaseCatalog] = {}
         self._lock = threading.RLock()
 
     # ---- reads -------------------------------------------------------------------------
@@ -126,6 +132,47 @@ class InstanceService:
     def reset(self, options: dict[str, Any] | None = None) -> None:
         with self._lock:
             self._instances.clear()
+            self.catalogs.clear()
+
+    # ---- database catalogs -------------------------------------------------------------
+
+    def create_catalog(self, body: dict[str, Any]) -> dict[str, Any]:
+        request = parse(body, DatabaseCatalog)
+        for field in ("name", "database_instance_name", "database_name"):
+            if not getattr(request, field):
+                raise invalid(f"Missing required field: {field}")
+        name = request.name.lower()
+        with self._lock:
+            if request.database_instance_name not in self._instances:
+                raise _missing(request.database_instance_name)
+            if name in self.catalogs:
+                raise already_exists(f"Catalog '{name}' already exists.")
+            self.catalogs[name] = DatabaseCatalog(
+                name=name, database_instance_name=request.database_instance_name,
+                database_name=request.database_name, uid=str(uuid.uuid4()))
+            return self.catalogs[name].as_dict()
+
+    def get_catalog(self, name: str) -> dict[str, Any]:
+        with self._lock:
+            catalog = self.catalogs.get(name.lower())
+            if catalog is None:
+                raise not_found(f"Database catalog '{name}' does not exist.")
+            return catalog.as_dict()  # create_database_if_not_exists is write-only
+
+    def delete_catalog(self, name: str) -> None:
+        with self._lock:
+            if self.catalogs.pop(name.lower(), None) is None:
+                raise not_found(f"Database catalog '{name}' does not exist.")
+
+    def catalog_area(self) -> _CatalogArea:
+        """The registered database catalogs as a persistence area of their own."""
+        return _CatalogArea(self)
+
+    def catalog_placement(self, catalog: str) -> tuple[str, str] | None:
+        """(instance, Postgres database) of a registered database catalog, None otherwise."""
+        with self._lock:
+            found = self.catalogs.get(catalog.lower())
+            return (found.database_instance_name, found.database_name) if found else None
 
     def snapshot(self) -> list[Instance]:
         with self._lock:
@@ -180,6 +227,17 @@ class InstanceService:
             effective_stopped=bool(values.get("stopped")),
             effective_usage_policy_id=values.get("usage_policy_id"),
             effective_custom_tags=values.get("custom_tags"))
+
+
+class _CatalogArea:
+    def __init__(self, service: InstanceService):
+        self._service = service
+
+    def snapshot(self) -> list[DatabaseCatalog]:
+        return list(self._service.catalogs.values())
+
+    def restore(self, catalogs: list[DatabaseCatalog]) -> None:
+        self._service.catalogs = {catalog.name: catalog for catalog in catalogs}
 
 
 def _missing(name: str) -> Exception:

@@ -2,17 +2,22 @@
 2026-01-15; tables from before the deprecation are seeded through a control path so that reading,
 deleting and migrating them can be tested. A seeded table's rows are copied from its source at
 seed time and serve lookups like a synced table's.
+
+A retired API may answer anything (docs/fidelity.md): the ``legacy_online_tables`` setting makes
+every route answer like one -- 501 NOT_IMPLEMENTED, 400 FEATURE_DISABLED, 404 (no such API) or
+410 -- so that no flow can come to depend on the legacy API's answer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from databricks.sdk.service.catalog import OnlineTableState
 
 from lakeserve.emulator.catalog.names import parse_object_name
 from lakeserve.emulator.catalog.store import DeltaCatalog
-from lakeserve.emulator.errors import ApiError, already_exists, invalid, not_found
+from lakeserve.emulator.errors import ApiError, already_exists, invalid, no_such_api, not_found
 from lakeserve.emulator.lakebase import render
 from lakeserve.emulator.lakebase.engine import SyncEngine, new_pipeline_id
 from lakeserve.emulator.lakebase.model import OnlineTable, Pipeline, Policy
@@ -25,14 +30,31 @@ LEGACY_CREATE_REFUSED = ApiError(
     "(w.database.create_synced_database_table, POST /api/2.0/database/synced_tables) or publish "
     "it to the Databricks Online Feature Store; see the 'Migrate from legacy online tables' "
     "guide.")
+RETIRED_MESSAGE = ("Online tables (legacy) are no longer supported: they were deprecated and "
+                   "became inaccessible on January 15, 2026.")
 DEFAULT_SEED_STATE = OnlineTableState.ONLINE_NO_PENDING_UPDATE.value
 _DATA_STATES = {s.value for s in OnlineTableState if s.value.startswith("ONLINE")}
 
 
 class LegacyOnlineTables:
-    def __init__(self, engine: SyncEngine, catalog: DeltaCatalog):
+    def __init__(self, engine: SyncEngine, catalog: DeltaCatalog,
+                 answer: Callable[[], str] = lambda: "available"):
+        """``answer`` is the ``legacy_online_tables`` setting, read on every request."""
         self._engine = engine
         self._catalog = catalog
+        self._answer = answer
+
+    def refuse_if_retired(self, method: str, path: str) -> None:
+        """Answer the way the setting says a retired API answers (nothing when available)."""
+        answer = self._answer()
+        if answer == "not_implemented":
+            raise ApiError(501, "NOT_IMPLEMENTED", RETIRED_MESSAGE)
+        if answer == "feature_disabled":
+            raise ApiError(400, "FEATURE_DISABLED", RETIRED_MESSAGE)
+        if answer == "not_found":
+            raise no_such_api(method, path)
+        if answer == "gone":
+            raise ApiError(410, "GONE", RETIRED_MESSAGE)
 
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         raise LEGACY_CREATE_REFUSED

@@ -5,7 +5,9 @@ PROVISIONING) then ``snapshot`` seconds (PROVISIONING_INITIAL_SNAPSHOT, UC entit
 triggered or incremental run lasts ``update`` seconds. When a run's time is up its data is copied
 (by the engine) and the table is ONLINE_NO_PENDING_UPDATE (Snapshot/Triggered) or
 ONLINE_CONTINUOUS_UPDATE (Continuous); a failed initial run leaves it OFFLINE_FAILED, a failed
-later run ONLINE_PIPELINE_FAILED (the old rows keep serving). States are returned without the
+later run ONLINE_PIPELINE_FAILED (the old rows keep serving). While a triggered update is still
+QUEUED or INITIALIZING the table shows its previous state: the pipeline is busy before the
+table says so. States are returned without the
 ``SYNCED_TABLE_`` prefix, which only synced tables carry.
 
 Pipeline updates go QUEUED -> INITIALIZING -> RUNNING -> COMPLETED | FAILED; a continuous
@@ -123,7 +125,8 @@ def table_view(table: OnlineTable, now: float, delays: Delays) -> TableView:
         return TableView(OFFLINE_FAILED, ProvisioningInfoState.ACTIVE,
                          f"The initial sync failed: {initial.error}", None, None, initial)
     current, finished = table.current, table.last_finished
-    if current is not None and current.kind is RunKind.TRIGGERED:
+    if current is not None and current.kind is RunKind.TRIGGERED and \
+            now >= run_start_copying(current, delays):  # queued: the table still looks idle
         return TableView(ONLINE_TRIGGERED_UPDATE, ProvisioningInfoState.ACTIVE,
                          f"Syncing '{table.source}' at version {current.source_version}.",
                          progress(current, now, delays), last)

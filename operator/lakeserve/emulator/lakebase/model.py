@@ -90,6 +90,9 @@ class OnlineTable:
     request: SyncedDatabaseTable | None = None  # a synced table's create request, echoed
     perform_full_copy: bool = False
     seed_state: str | None = None  # legacy: the state shown until a later sync
+    # (detailed state, message) shown as sent, set through the control path: states the SDK
+    # cannot decode (SYNCED_TABLE_OFFLINE) reach clients only as raw JSON
+    state_override: tuple[str, str] | None = None
     runs: list[SyncRun] = field(default_factory=list)  # oldest first
 
     @property

@@ -60,10 +60,20 @@ def synced_table(table: OnlineTable, view: TableView) -> SyncedDatabaseTable:
     return SyncedDatabaseTable(
         name=table.name, database_instance_name=request.database_instance_name,
         logical_database_name=request.logical_database_name,
-        effective_database_instance_name=request.database_instance_name,
-        effective_logical_database_name=request.logical_database_name,
+        effective_database_instance_name=table.store_key[0],
+        effective_logical_database_name=table.store_key[1],
         spec=request.spec, data_synchronization_status=SyncedTableStatus.from_dict(status),
         unity_catalog_provisioning_state=DatabaseProvisioningState(view.provisioning.value))
+
+
+def synced_table_json(table: OnlineTable, view: TableView) -> dict[str, Any]:
+    """The synced table as JSON; a state override is written raw, past the SDK's enum."""
+    body = synced_table(table, view).as_dict()
+    if table.state_override is not None:
+        state, message = table.state_override
+        status = body.setdefault("data_synchronization_status", {})
+        status.update(detailed_state=state, message=message)
+    return body
 
 
 def legacy_table(table: OnlineTable, view: TableView) -> OnlineTableInfo:

@@ -21,7 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from lakeserve.emulator.catalog.paging import int_param, page, principal
-from lakeserve.emulator.errors import invalid, not_found
+from lakeserve.emulator.errors import ApiError, invalid, not_found
 from lakeserve.emulator.lakebase import render
 from lakeserve.emulator.lakebase.engine import SyncEngine
 from lakeserve.emulator.lakebase.instances import InstanceService
@@ -80,6 +80,23 @@ def _instance_routes(router: APIRouter, instances: InstanceService,
         instances.delete(name, request.query_params.get("purge"))
         return json_response({})
 
+    @router.post(DATABASE + "/catalogs")
+    async def create_catalog(request: Request) -> Response:
+        return json_response(instances.create_catalog(await read_json_object(request)))
+
+    @router.get(DATABASE + "/catalogs/{name}")
+    def get_catalog(name: str) -> Response:
+        return json_response(instances.get_catalog(name))
+
+    @router.delete(DATABASE + "/catalogs/{name}")
+    def delete_catalog(name: str) -> Response:
+        instances.delete_catalog(name)
+        return json_response({})
+
+    @router.patch(DATABASE + "/catalogs/{name}")
+    def update_catalog(name: str) -> Response:
+        raise ApiError(501, "NOT_IMPLEMENTED", "Update Database Catalog is not yet implemented")
+
 
 def _synced_routes(router: APIRouter, synced: SyncedTables, user: Callable[[], str]) -> None:
     @router.post(DATABASE + "/synced_tables")
@@ -91,6 +108,11 @@ def _synced_routes(router: APIRouter, synced: SyncedTables, user: Callable[[], s
     @router.get(DATABASE + "/synced_tables/{name}")
     def get(name: str) -> Response:
         return json_response(synced.get(name))
+
+    @router.patch(DATABASE + "/synced_tables/{name}")
+    def update(name: str) -> Response:
+        raise ApiError(501, "NOT_IMPLEMENTED",
+                       "Update Synced Database Table is not yet implemented.")
 
     @router.delete(DATABASE + "/synced_tables/{name}")
     def delete(name: str, request: Request) -> Response:
@@ -108,14 +130,17 @@ def _synced_routes(router: APIRouter, synced: SyncedTables, user: Callable[[], s
 def _legacy_routes(router: APIRouter, legacy: LegacyOnlineTables) -> None:
     @router.post(ONLINE_TABLES)
     async def create(request: Request) -> Response:
+        legacy.refuse_if_retired("POST", request.url.path)
         return json_response(legacy.create(await read_json_object(request)))
 
     @router.get(ONLINE_TABLES + "/{name}")
-    def get(name: str) -> Response:
+    def get(name: str, request: Request) -> Response:
+        legacy.refuse_if_retired("GET", request.url.path)
         return json_response(legacy.get(name))
 
     @router.delete(ONLINE_TABLES + "/{name}")
-    def delete(name: str) -> Response:
+    def delete(name: str, request: Request) -> Response:
+        legacy.refuse_if_retired("DELETE", request.url.path)
         legacy.delete(name)
         return json_response({})
 

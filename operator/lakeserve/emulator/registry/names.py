@@ -1,4 +1,5 @@
-"""Unity Catalog three-level names (``catalog.schema.model``)."""
+"""Unity Catalog three-level names (``catalog.schema.model``), folded to lower case: UC matches
+names case-insensitively and stores them in lower case."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def split_full_name(full_name: str) -> ModelName | None:
     parts = full_name.split(".")
     if len(parts) != 3 or not all(parts):
         return None
-    return ModelName(*parts)
+    return ModelName(*(part.lower() for part in parts))
 
 
 def parse_full_name(full_name: str, field: str = "full_name") -> ModelName:

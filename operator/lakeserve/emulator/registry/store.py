@@ -94,8 +94,10 @@ class ModelRegistry:
 
     def version_status(self, entity_name: str, version: str) -> str | None:
         """The UC status of a version (``READY`` ...), or None when it does not exist."""
+        name = split_full_name(entity_name)  # a UC name matches in any case
         try:
-            return versions.status(self._client.get_model_version(entity_name, str(version)))
+            return versions.status(self._client.get_model_version(
+                name.full if name else entity_name, str(version)))
         except MlflowException:
             return None
 

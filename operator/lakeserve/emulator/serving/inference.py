@@ -49,6 +49,15 @@ def check_table_change(old: TableConfig | None, new: TableConfig | None, field: 
                           f"update {name}.")
 
 
+def check_not_enabled_again(old: AutoCaptureConfigInput | None,
+                            new: AutoCaptureConfigInput | None) -> None:
+    """A legacy inference table, once disabled, cannot be enabled again on that endpoint."""
+    if old is not None and old.enabled is False and new is not None and new.enabled:
+        raise invalid("auto_capture_config cannot be enabled again: payload logging was "
+                      "disabled on this endpoint, and a legacy inference table cannot be "
+                      "re-enabled. Use the AI Gateway's inference_table_config instead.")
+
+
 def normalize_ai_gateway(config: AiGatewayConfig | None, endpoint_name: str,
                          field: str) -> AiGatewayConfig | None:
     """``field`` is ``"ai_gateway"`` in a create body, ``""`` for ``PUT .../ai-gateway``."""

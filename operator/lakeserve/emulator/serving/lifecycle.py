@@ -5,7 +5,8 @@ create  -> NOT_READY / IN_PROGRESS, the config only in ``pending_config``
 update  -> ``pending_config`` + IN_PROGRESS while the old ``config`` keeps serving
         -> after the update delay: config replaced, NOT_UPDATING
            (both wait, past the delay, until the revision's deployment has loaded its models)
-failure -> UPDATE_FAILED, ``pending_config`` stays visible, the old ``config`` (if any) keeps
+failure -> UPDATE_FAILED, ``pending_config`` stays visible (or is cleared, by the
+           ``failed_update_pending_config`` setting), the old ``config`` (if any) keeps
            serving and ``ready`` is unchanged
 
 Delays are read from the current settings each time, so changing them also moves in-flight work
@@ -42,8 +43,9 @@ def is_updating(endpoint: Endpoint) -> bool:
     return endpoint.config_update is IN_PROGRESS
 
 
-def advance(endpoint: Endpoint, now: float, delay: Delay) -> bool:
-    """Finish the pending revision when its delay has passed; True when the endpoint changed."""
+def advance(endpoint: Endpoint, now: float, delay: Delay, keep_failed: bool = True) -> bool:
+    """Finish the pending revision when its delay has passed; True when the endpoint changed.
+    ``keep_failed`` False clears a failed revision from ``pending_config``."""
     revision = endpoint.pending
     if revision is None or endpoint.config_update is not IN_PROGRESS:
         return False
@@ -55,6 +57,8 @@ def advance(endpoint: Endpoint, now: float, delay: Delay) -> bool:
     revision.failures.update(outcome)
     if revision.failures:
         endpoint.config_update = EndpointStateConfigUpdate.UPDATE_FAILED
+        if not keep_failed:
+            endpoint.pending = None
         return True
     endpoint.active, endpoint.pending = revision, None
     endpoint.config_update = EndpointStateConfigUpdate.NOT_UPDATING

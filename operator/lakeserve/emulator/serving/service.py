@@ -26,15 +26,18 @@ from databricks.sdk.service.serving import (
 
 from lakeserve.emulator.context import EmulatorContext
 from lakeserve.emulator.errors import ApiError, already_exists, conflict, invalid, not_found
-from lakeserve.emulator.serving import bodies, lifecycle, render
+from lakeserve.emulator.serving import bodies, echo, lifecycle, render, telemetry
+from lakeserve.emulator.serving.echo import Echo
 from lakeserve.emulator.serving.failures import DeploymentFailures
 from lakeserve.emulator.serving.inference import (
+    check_not_enabled_again,
     check_table_change,
     normalize_ai_gateway,
     normalize_rate_limits,
 )
 from lakeserve.emulator.serving.model import ChangeKind, ConfigRevision, Deployment, Endpoint
 from lakeserve.emulator.serving.validation import (
+    FeatureSpecLookup,
     NormalizedConfig,
     VersionLookup,
     check_versions_servable,
@@ -45,15 +48,19 @@ from lakeserve.emulator.serving.validation import (
 from lakeserve.emulator.wire import parse, parse_list
 
 Deploy = Callable[[NormalizedConfig], Deployment]
+ROUTE_OPTIMIZED_PREFIX = "/route-optimized"
 
 
 class ServingService:
     def __init__(self, ctx: EmulatorContext, lookup: VersionLookup,
-                 deploy: Deploy | None = None):
+                 deploy: Deploy | None = None,
+                 is_feature_spec: FeatureSpecLookup = lambda name: False):
         """``deploy`` starts serving a submitted config (loading its models, in the background)
-        and returns what the state machine waits on before the config goes live."""
+        and returns what the state machine waits on before the config goes live;
+        ``is_feature_spec`` tells an entity served without a version (a feature spec) apart."""
         self._ctx = ctx
         self._lookup = lookup
+        self._is_feature_spec = is_feature_spec
         self._deploy = deploy
         self.failures = DeploymentFailures()
         self._endpoints: dict[str, Endpoint] = {}
@@ -63,7 +70,7 @@ class ServingService:
 
     def get(self, name: str) -> dict[str, Any]:
         with self._lock:
-            return render.detailed(self._endpoint(name)).as_dict()
+            return self._detailed(self._endpoint(name))
 
     def list(self) -> dict[str, Any]:
         with self._lock:
@@ -86,20 +93,24 @@ class ServingService:
         tags = normalize_tags(request.tags, "tags")
         gateway = normalize_ai_gateway(request.ai_gateway, name, "ai_gateway")
         rate_limits = normalize_rate_limits(request.rate_limits, "rate_limits")
-        check_versions_servable(config.entities, self._lookup)
+        check_versions_servable(config.entities, self._lookup, self._is_feature_spec)
         now = self._ctx.clock.now()
+        endpoint_id = secrets.token_hex(16)
         endpoint = Endpoint(
-            name=name, id=secrets.token_hex(16), creator=principal, created_at=now,
+            name=name, id=endpoint_id, creator=principal, created_at=now,
             updated_at=now, tags=tags, ai_gateway=gateway, description=request.description,
             budget_policy_id=request.budget_policy_id, route_optimized=request.route_optimized,
-            endpoint_url=_endpoint_url(host, name) if request.route_optimized else None,
+            endpoint_url=route_optimized_url(host, endpoint_id, name)
+            if request.route_optimized else None,
             email_notifications=request.email_notifications, rate_limits=rate_limits,
-            telemetry_config=request.telemetry_config)
+            telemetry_config=None)
         with self._lock:
             self._refuse_existing(name)
             lifecycle.submit(endpoint, self._revision(1, ChangeKind.CREATE, config, principal))
+            if telemetry.unsupported(endpoint) is None:  # else create drops it silently
+                endpoint.telemetry_config = telemetry.applied(None, request.telemetry_config)
             self._endpoints[name] = endpoint
-            return render.detailed(endpoint).as_dict()
+            return self._detailed(endpoint)
 
     def delete(self, name: str) -> None:
         with self._lock:
@@ -112,7 +123,7 @@ class ServingService:
         with self._lock:
             self._refuse_in_flight(self._endpoint(name))
         config = self._updated_config(name, request)
-        check_versions_servable(config.entities, self._lookup)
+        check_versions_servable(config.entities, self._lookup, self._is_feature_spec)
         with self._lock:
             endpoint = self._endpoint(name)
             self._refuse_in_flight(endpoint)
@@ -120,13 +131,13 @@ class ServingService:
                                       principal)
             lifecycle.submit(endpoint, revision)
             endpoint.updated_at = revision.submitted_at
-            return render.detailed(endpoint).as_dict()
+            return self._detailed(endpoint)
 
     def patch_tags(self, name: str, body: dict[str, Any]) -> list[dict[str, Any]]:
         add, delete = bodies.parse_tag_patch(body)
         additions = normalize_tags(add, "add_tags")
         with self._lock:
-            endpoint = self._touch(name)
+            endpoint = self._side_write(name, "tags")
             for key in delete:
                 endpoint.tags.pop(key, None)
             endpoint.tags.update(additions)
@@ -135,13 +146,14 @@ class ServingService:
     def put_ai_gateway(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         gateway = normalize_ai_gateway(parse(body, AiGatewayConfig), name, "")
         with self._lock:
-            endpoint = self._endpoint(name)
+            endpoint = self._side_write(name, "AI gateway configuration")
             old = endpoint.ai_gateway.inference_table_config if endpoint.ai_gateway else None
             new = gateway.inference_table_config if gateway else None
             check_table_change(old, new, "inference_table_config")
-            self._touch(name).ai_gateway = gateway
-        fields = {f.name: getattr(gateway, f.name) for f in dataclasses.fields(gateway)} \
-            if gateway else {}
+            endpoint.ai_gateway = gateway
+        echoed = echo.gateway(gateway, Echo.of(self._ctx.settings), name)
+        fields = {f.name: getattr(echoed, f.name) for f in dataclasses.fields(echoed)} \
+            if echoed else {}
         return PutAiGatewayResponse(**fields).as_dict()
 
     def update_notifications(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -149,7 +161,7 @@ class ServingService:
         notifications = parse(value, EmailNotifications, "email_notifications") \
             if value is not None else None
         with self._lock:
-            self._touch(name).email_notifications = notifications
+            self._side_write(name, "notifications").email_notifications = notifications
         return UpdateInferenceEndpointNotificationsResponse(
             email_notifications=notifications, name=name).as_dict()
 
@@ -157,16 +169,19 @@ class ServingService:
         limits = normalize_rate_limits(
             parse_list(body.get("rate_limits"), RateLimit, "rate_limits"), "rate_limits")
         with self._lock:
-            self._touch(name).rate_limits = limits
+            self._side_write(name, "rate limits").rate_limits = limits
         return PutResponse(rate_limits=limits).as_dict()
 
     def patch_telemetry(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         value = body.get("telemetry_config")
-        telemetry = parse(value, TelemetryConfig, "telemetry_config") if value is not None else None
+        config = parse(value, TelemetryConfig, "telemetry_config") if value is not None else None
         with self._lock:
+            endpoint = self._endpoint(name)
+            telemetry.refuse_unsupported(endpoint)
+            _refuse_while_updating(endpoint, "telemetry configuration")
             endpoint = self._touch(name)
-            endpoint.telemetry_config = telemetry
-            return render.detailed(endpoint).as_dict()
+            endpoint.telemetry_config = telemetry.applied(endpoint.telemetry_config, config)
+            return self._detailed(endpoint)
 
     def reset(self, options: dict[str, Any]) -> None:
         with self._lock:
@@ -201,6 +216,9 @@ class ServingService:
 
     # helpers
 
+    def _detailed(self, endpoint: Endpoint) -> dict[str, Any]:
+        return render.detailed(endpoint, Echo.of(self._ctx.settings)).as_dict()
+
     def _updated_config(self, name: str, request: EndpointCoreConfigInput) -> NormalizedConfig:
         config = normalize_config(request, name, "")
         with self._lock:
@@ -213,6 +231,7 @@ class ServingService:
         if request.auto_capture_config is None:  # omitted: the current setting stays
             return dataclasses.replace(config, auto_capture=latest.auto_capture)
         check_table_change(latest.auto_capture, config.auto_capture, "auto_capture_config")
+        check_not_enabled_again(latest.auto_capture, config.auto_capture)
         return config
 
     def _revision(self, version: int, kind: ChangeKind, config: NormalizedConfig,
@@ -230,13 +249,22 @@ class ServingService:
             raise _missing(name)
         return self._advanced(endpoint)
 
+    def _side_write(self, name: str, what: str) -> Endpoint:
+        """The endpoint for a write beside its config: refused while a config update is in
+        progress, when the ``writes_while_updating`` setting says so."""
+        endpoint = self._endpoint(name)
+        if self._ctx.settings.writes_while_updating == "refuse":
+            _refuse_while_updating(endpoint, what)
+        return self._touch(name)
+
     def _touch(self, name: str) -> Endpoint:
         endpoint = self._endpoint(name)
         endpoint.updated_at = self._ctx.clock.now()
         return endpoint
 
     def _advanced(self, endpoint: Endpoint) -> Endpoint:
-        if lifecycle.advance(endpoint, self._ctx.clock.now(), self._delay):
+        keep = self._ctx.settings.failed_update_pending_config == "keep"
+        if lifecycle.advance(endpoint, self._ctx.clock.now(), self._delay, keep):
             self._ctx.persistence.mark_changed()
         return endpoint
 
@@ -258,9 +286,18 @@ class ServingService:
                            "before updating the config again.")
 
 
+def _refuse_while_updating(endpoint: Endpoint, what: str) -> None:
+    if lifecycle.is_updating(endpoint):
+        raise conflict(f"Endpoint {endpoint.name} is currently updating. Wait for the update to "
+                       f"complete before updating its {what}.")
+
+
 def _missing(name: str) -> ApiError:
     return not_found(f"Endpoint with name '{name}' does not exist.")
 
 
-def _endpoint_url(host: str, name: str) -> str:
-    return f"{host.rstrip('/')}/serving-endpoints/{name}/invocations"
+def route_optimized_url(host: str, endpoint_id: str, name: str) -> str:
+    """Where a route-optimized endpoint is queried: its own data-plane URL, not the workspace's
+    ``/serving-endpoints/{name}/invocations`` (on loopback, a path standing for that host)."""
+    return f"{host.rstrip('/')}{ROUTE_OPTIMIZED_PREFIX}/{endpoint_id}/serving-endpoints/" \
+           f"{name}/invocations"

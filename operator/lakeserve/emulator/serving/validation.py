@@ -28,13 +28,15 @@ from lakeserve.emulator.serving.inference import normalize_table_config
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 MAX_ENDPOINT_NAME_LENGTH = 63
-MAX_SERVED_ENTITIES = 15
+MAX_SERVED_ENTITIES = 10  # SDK ServingEndpointsAPI docstring; Terraform provider docs
 MAX_ENVIRONMENT_VARS = 30
 WORKLOAD_SIZES = ("Small", "Medium", "Large")
 READY = "READY"
 
 # (entity_name, entity_version) -> registry status ("READY", ...) or None when it does not exist.
 VersionLookup = Callable[[str, str], "str | None"]
+# entity_name -> whether it is a Unity Catalog function of type FEATURE_SPEC.
+FeatureSpecLookup = Callable[[str], bool]
 
 
 @dataclass(frozen=True)
@@ -86,10 +88,15 @@ def normalize_config(config: EndpointCoreConfigInput, endpoint_name: str,
     return NormalizedConfig(entities, routes, auto_capture, external)
 
 
-def check_versions_servable(entities: list[ServedEntityInput], lookup: VersionLookup) -> None:
-    """Each registry model version exists and is READY (404 naming the model and version)."""
+def check_versions_servable(entities: list[ServedEntityInput], lookup: VersionLookup,
+                            is_feature_spec: FeatureSpecLookup = lambda name: False) -> None:
+    """Each registry model version exists and is READY (404 naming the model and version); an
+    entity without a version is a feature spec that exists (404 otherwise)."""
     for entity in entities:
         if entity.external_model is not None:
+            continue
+        if not entity.entity_version:
+            _check_feature_spec(entity, is_feature_spec)
             continue
         status = lookup(entity.entity_name or "", entity.entity_version or "")
         if status is None:
@@ -99,6 +106,14 @@ def check_versions_servable(entities: list[ServedEntityInput], lookup: VersionLo
             raise not_found(f"Model version {entity.entity_version} of model "
                             f"'{entity.entity_name}' is not ready to be served (status "
                             f"{status}); only READY model versions can be served.")
+
+
+def _check_feature_spec(entity: ServedEntityInput, is_feature_spec: FeatureSpecLookup) -> None:
+    if not is_feature_spec(entity.entity_name or ""):
+        raise not_found(f"Served entity '{entity.name}' names '{entity.entity_name}' without an "
+                        "entity_version, but no feature spec (a Unity Catalog function of type "
+                        "FEATURE_SPEC) of that name exists. Give the model version to serve, or "
+                        "create the feature spec first.")
 
 
 def _entities(config: EndpointCoreConfigInput, prefix: str) -> tuple[list[ServedEntityInput], str]:
@@ -130,11 +145,11 @@ def _entity(entity: ServedEntityInput, field: str) -> ServedEntityInput:
         return _external_entity(entity, field)
     if not entity.entity_name:
         raise invalid(f"{field}: one of entity_name or external_model is required")
-    if not entity.entity_version:
-        raise invalid(f"{field}.entity_version is required for entity '{entity.entity_name}'")
     _check_scaling(entity, field)
     _check_environment(entity, field)
-    name = entity.name or f"{entity.entity_name.split('.')[-1]}-{entity.entity_version}"
+    # Without a version the entity is a feature spec (checked against the catalog later).
+    suffix = f"-{entity.entity_version}" if entity.entity_version else ""
+    name = entity.name or f"{entity.entity_name.split('.')[-1]}{suffix}"
     _check_entity_name(name, field)
     return dataclasses.replace(
         entity, name=name,

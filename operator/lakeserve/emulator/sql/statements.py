@@ -1,7 +1,9 @@
 """The Statement Execution API's statements: submitted, running for a while, then finished.
 
 A statement is PENDING for the first tenth of ``statement_seconds``, RUNNING for the rest,
-and takes effect (function created or dropped) when the time is up -- evaluated lazily on every
+and takes effect (function created or dropped) when the time is up (a cold serverless warehouse
+is a long ``statement_seconds``); ``statement_retention_seconds`` after it finished, its id is
+gone (404) -- evaluated lazily on every
 read, and before any read of the function store, so the effect is visible however it is observed.
 Due statements are settled together in submission order, which is the order they finish in.
 SQL failures are a FAILED state with ``status.error`` (the HTTP answer stays 200); only a request
@@ -61,6 +63,7 @@ class Submission:
     submitted_at: float
     state: StatementState = StatementState.PENDING
     error: SqlError | None = None
+    finished_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ class StatementService:
             submission = self._settled(statement_id)
             if submission.state not in _TERMINAL:
                 submission.state = StatementState.CANCELED
+                submission.finished_at = self._ctx.clock.now()
 
     def settle_all(self) -> None:
         if getattr(self._settling, "active", False):
@@ -147,7 +151,14 @@ class StatementService:
         if submission is None:
             raise not_found(f"Statement '{statement_id}' does not exist.")
         self.settle_all()  # in submission order, so effects apply in the order they finish
+        if self._expired(submission):
+            raise not_found(f"Statement '{statement_id}' does not exist.")
         return submission
+
+    def _expired(self, submission: Submission) -> bool:
+        retention = self._ctx.settings.statement_retention_seconds
+        return submission.finished_at is not None and \
+            self._ctx.clock.now() >= submission.finished_at + retention
 
     def _settle(self, submission: Submission) -> None:
         if submission.state in _TERMINAL:
@@ -174,6 +185,7 @@ class StatementService:
             submission.state, submission.error = StatementState.FAILED, exc
         finally:
             self._settling.active = False
+            submission.finished_at = self._ends_at(submission)
 
     def _ends_at(self, submission: Submission) -> float:
         return submission.submitted_at + self._ctx.settings.statement_seconds

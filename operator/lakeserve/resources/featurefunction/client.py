@@ -26,7 +26,7 @@ from databricks.sdk.service.sql import (
     StatementState,
 )
 
-from lakeserve.api.featurefunction import FeatureFunctionSpec
+from lakeserve.api.featurefunction import FeatureFunctionSpec, Parameter
 from lakeserve.databricks.errors import SpecError
 from lakeserve.databricks.workspace import Workspace
 from lakeserve.reconcile import reasons
@@ -121,15 +121,19 @@ class FeatureFunctionClient:
         statement_id = obj.status.get("statementId")
         if not statement_id or obj.status.get("appliedHash") != sql.definition_hash(obj.spec):
             return None  # none running, or it was for an older spec: the diff decides
-        response = self._w.statement_execution.get_statement(statement_id)
+        try:
+            response = self._w.statement_execution.get_statement(statement_id)
+        except NotFound:
+            return None  # statement ids expire: read the function itself
         _raise_if_failed(response)
         return response
 
 
 def _raise_if_failed(response: StatementResponse) -> None:
+    """FAILED and CANCELED stall; CLOSED is a success whose result was closed (SDK
+    ``StatementState`` docstring)."""
     status = response.status
-    if status is None or status.state not in (StatementState.FAILED, StatementState.CANCELED,
-                                              StatementState.CLOSED):
+    if status is None or status.state not in (StatementState.FAILED, StatementState.CANCELED):
         return
     error = status.error
     message = (error.message if error and error.message else status.state.value)
@@ -157,14 +161,18 @@ def definition_diff(spec: FeatureFunctionSpec, info: FunctionInfo) -> list[str]:
     return diff
 
 
+def _parameter_info(position: int, param: Parameter) -> FunctionParameterInfo:
+    precision, scale = types.decimal_params(param.type)
+    return FunctionParameterInfo(
+        name=param.name, type_text=types.type_text(param.type),
+        type_name=types.column_type_name(param.type), type_json=types.type_json(param.name,
+                                                                                param.type),
+        type_precision=precision, type_scale=scale, position=position, comment=param.comment)
+
+
 def create_request(spec: FeatureFunctionSpec) -> CreateFunction:
-    """The Functions REST body of a Python UDF."""
-    params = [FunctionParameterInfo(
-        name=p.name, type_text=types.type_text(p.type), type_name=types.column_type_name(p.type),
-        position=i, comment=p.comment,
-        type_json=f'{{"name":"{p.name}","type":"{types.spark_json_type(p.type)}",'
-                  f'"nullable":true,"metadata":{{}}}}')
-        for i, p in enumerate(spec.parameters)]
+    """The Functions REST body of a Python UDF (used when the spec names no warehouse)."""
+    params = [_parameter_info(i, p) for i, p in enumerate(spec.parameters)]
     return CreateFunction(
         name=spec.name, catalog_name=spec.catalog, schema_name=spec.schema_,
         input_params=FunctionParameterInfos(parameters=params),

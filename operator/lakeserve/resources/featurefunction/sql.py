@@ -7,7 +7,7 @@ import json
 import textwrap
 
 from lakeserve.api.featurefunction import FeatureFunctionSpec
-from lakeserve.resources.featurefunction.types import canonical
+from lakeserve.resources.featurefunction.types import canonical, sql_text
 
 
 def quote_identifier(name: str) -> str:
@@ -30,11 +30,11 @@ def full_name_sql(spec: FeatureFunctionSpec) -> str:
 
 def create_or_replace(spec: FeatureFunctionSpec) -> str:
     params = ", ".join(
-        f"{quote_identifier(p.name)} {canonical(p.type)}"
+        f"{quote_identifier(p.name)} {sql_text(p.type)}"
         + (f" COMMENT {quote_string(p.comment)}" if p.comment else "")
         for p in spec.parameters)
     lines = [f"CREATE OR REPLACE FUNCTION {full_name_sql(spec)}({params})",
-             f"RETURNS {canonical(spec.returns)}",
+             f"RETURNS {sql_text(spec.returns)}",
              "LANGUAGE PYTHON",
              "DETERMINISTIC" if spec.deterministic else "NOT DETERMINISTIC"]
     if spec.comment:

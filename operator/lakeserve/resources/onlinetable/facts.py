@@ -1,4 +1,9 @@
-"""Observed online-table facts for the OnlineTable status (camelCase, None removes a field)."""
+"""Observed online-table facts for the OnlineTable status (camelCase, None removes a field).
+
+A synced table is read as raw JSON before it becomes the SDK dataclass: the SDK decodes enum
+values it does not know to None, and the real offline state ``SYNCED_TABLE_OFFLINE`` is one (its
+``SyncedTableState`` spells it ``SYNCED_TABLED_OFFLINE``). The state string is kept as sent.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +18,20 @@ def absent(name: str) -> dict[str, Any]:
             "message": None, "pipelineId": None, "lastSync": None, "syncedRowCount": None}
 
 
-def synced_table_facts(table: SyncedDatabaseTable) -> dict[str, Any]:
+def read_synced_table(w: Any, name: str) -> tuple[SyncedDatabaseTable, str | None]:
+    """The synced table and its detailed state as Databricks spelled it."""
+    raw = w.api_client.do("GET", f"/api/2.0/database/synced_tables/{name}") or {}
+    state = (raw.get("data_synchronization_status") or {}).get("detailed_state")
+    return SyncedDatabaseTable.from_dict(raw), state
+
+
+def synced_table_facts(table: SyncedDatabaseTable, raw_state: str | None = None) -> dict[str, Any]:
     status = table.data_synchronization_status
     last_sync = status.last_sync if status else None
+    decoded = _value(status.detailed_state) if status else None
     return {
         **absent(table.name),
-        "detailedState": _value(status.detailed_state) if status else None,
+        "detailedState": raw_state or decoded,
         "provisioningState": _value(table.unity_catalog_provisioning_state),
         "message": status.message if status else None,
         "pipelineId": status.pipeline_id if status else None,

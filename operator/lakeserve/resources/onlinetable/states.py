@@ -1,8 +1,9 @@
 """What a synced table's (or legacy online table's) detailed state means for the spec.
 
-Both APIs share state names apart from the prefix (SYNCED_TABLE_ONLINE vs ONLINE). The SDK maps
-unknown enum strings to None (including the correctly spelled SYNCED_TABLE_OFFLINE, which the
-SDK only knows misspelled): None is "unknown", never healthy.
+Both APIs share state names apart from the prefix (SYNCED_TABLE_ONLINE vs ONLINE). States are
+read as the raw strings Databricks sends (``facts.read_synced_table``): the SDK maps unknown enum
+strings to None, including the real SYNCED_TABLE_OFFLINE, which it only knows misspelled. A
+state nobody knows is "unknown", never healthy; offline and failed ones stall.
 """
 
 from __future__ import annotations

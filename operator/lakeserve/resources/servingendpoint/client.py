@@ -7,13 +7,16 @@ the tags API for tags, PUT ai-gateway for the gateway, PATCH notifications for e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from databricks.sdk.errors import NotFound
 from databricks.sdk.service.serving import (
     AiGatewayConfig,
     EndpointCoreConfigInput,
     ServingEndpointDetailed,
+    TelemetryConfig,
 )
 
 from lakeserve.api.servingendpoint import ServingEndpointSpec
@@ -28,7 +31,7 @@ from lakeserve.resources.base import (
     Observation,
     WriteResult,
 )
-from lakeserve.resources.servingendpoint import compare, facts
+from lakeserve.resources.servingendpoint import compare, facts, failures
 from lakeserve.resources.servingendpoint.desired import (
     OWNER_TAG,
     DesiredEndpoint,
@@ -49,6 +52,8 @@ class _Plan:
     tags_to_delete: list[str] | None = None
     gateway: bool = False
     notifications: bool = False
+    telemetry: bool = False
+    status: Mapping[str, Any] = field(default_factory=dict)  # as last written
 
 
 class ServingEndpointClient:
@@ -64,7 +69,7 @@ class ServingEndpointClient:
 
     def observe(self, obj: Managed[ServingEndpointSpec]) -> Observation:
         desired = desired_endpoint(obj.spec, obj.name, self._owner(obj), self._resolve_alias)
-        self._plan = _Plan(desired)
+        self._plan = _Plan(desired, status=obj.status)
         try:
             endpoint = self._w.serving_endpoints.get(desired.name)
         except NotFound:
@@ -97,6 +102,7 @@ class ServingEndpointClient:
         plan.tags_to_add, plan.tags_to_delete = compare.tag_changes(desired, endpoint)
         plan.gateway = compare.gateway_differs(desired, endpoint)
         plan.notifications = compare.notifications_differ(desired, endpoint)
+        plan.telemetry = compare.telemetry_differs(desired, endpoint, plan.status)
         observation.diff = list(config_changes)
         if plan.tags_to_add or plan.tags_to_delete:
             observation.diff.append("tags")
@@ -104,9 +110,13 @@ class ServingEndpointClient:
             observation.diff.append("aiGateway")
         if plan.notifications:
             observation.diff.append("emailNotifications")
+        if plan.telemetry:
+            observation.diff.append("telemetryConfig")
         create_only = compare.create_only_diffs(desired, endpoint)
         if create_only:
             observation.diff.extend(create_only)
+            observation.updatable = False
+        if compare.auto_capture_needs_recreate(desired, endpoint.config):
             observation.updatable = False
         observation.ready = not observation.diff and not observation.failed and \
             observation.busy is None and _serving(endpoint)
@@ -126,21 +136,21 @@ class ServingEndpointClient:
                                 f"Databricks is deploying config version "
                                 f"{pending.config_version if pending else '?'}")
             return compare.config_diff(desired, pending) if pending else []
-        if facts.has_failed(endpoint) and pending is not None and \
-                not compare.config_diff(desired, pending):
+        failed = failures.failed_config_hash(desired, endpoint, self._plan.status)
+        observation.status["failedConfigHash"] = failed
+        changes = compare.config_diff(desired, endpoint.config)
+        if changes and failed == desired.config_hash():
             # The spec asks for exactly what failed: retrying would fail the same way.
             observation.failed = (reasons.UPDATE_FAILED,
-                                  "the update to config version "
-                                  f"{pending.config_version} failed: "
-                                  f"{facts.failing_entities(pending)}; still serving config "
-                                  f"version {endpoint.config.config_version if endpoint.config else 'none'}")
+                                  failures.message(endpoint, self._plan.status))
             return []
-        return compare.config_diff(desired, endpoint.config)
+        return changes
 
     # ---- writes --------------------------------------------------------------------------
 
     def create(self, obj: Managed[ServingEndpointSpec], observation: Observation) -> WriteResult:
         desired = self._plan.desired
+        self._check_feature_specs(desired)
         self._take_write_slot()
         gateway = AiGatewayConfig.from_dict(desired.ai_gateway) if desired.ai_gateway else None
         self._w.serving_endpoints.create(
@@ -158,39 +168,75 @@ class ServingEndpointClient:
         return WriteResult(
             events=[Event(reasons.CREATED, f"created endpoint {desired.name} serving "
                                            f"{_served_text(desired)}")],
-            status={"lastAppliedConfig": _applied(desired, obj.generation)})
+            status={"lastAppliedConfig": _applied(desired, obj.generation),
+                    "failedConfigHash": None})
 
     def update(self, obj: Managed[ServingEndpointSpec], observation: Observation) -> WriteResult:
+        """Writes beside the config first, the config last: once update_config is sent the
+        endpoint is IN_PROGRESS and refuses other writes until it is NOT_UPDATING again."""
+        result = WriteResult()
+        self._update_tags(result)
+        self._update_gateway(result)
+        self._update_notifications(result)
+        self._update_telemetry(result)
+        self._update_config(obj, result)
+        return result
+
+    def _update_config(self, obj: Managed[ServingEndpointSpec], result: WriteResult) -> None:
         plan = self._plan
         desired = plan.desired
-        result = WriteResult()
-        if plan.config_changes:
-            self._take_write_slot()
-            self._w.serving_endpoints.update_config(
-                desired.name,
-                served_entities=[e.as_input() for e in desired.entities],
-                traffic_config=desired.traffic_config(),
-                auto_capture_config=desired.auto_capture_input())
-            result.events.extend(_alias_moves(obj, desired))
-            result.events.append(Event(reasons.UPDATED, "updating config: "
-                                       + "; ".join(plan.config_changes)))
-            result.status["lastAppliedConfig"] = _applied(desired, obj.generation)
-        if plan.tags_to_add or plan.tags_to_delete:
-            self._w.serving_endpoints.patch(desired.name, add_tags=[
-                t for t in desired.tag_list() if t.key in plan.tags_to_add] or None,
-                delete_tags=plan.tags_to_delete or None)
-            result.events.append(Event(reasons.UPDATED, _tags_text(plan)))
-        if plan.gateway:
-            self._take_write_slot()
-            # Sent raw: the SDK drops empty lists, and the gateway config is replaced whole.
-            self._w.api_client.do("PUT", f"/api/2.0/serving-endpoints/{desired.name}/ai-gateway",
-                                  body=desired.ai_gateway)
-            result.events.append(Event(reasons.UPDATED, "updated AI gateway config"))
-        if plan.notifications:
-            self._w.serving_endpoints.update_notifications(
-                desired.name, email_notifications=desired.notifications())
-            result.events.append(Event(reasons.UPDATED, "updated e-mail notifications"))
-        return result
+        if not plan.config_changes:
+            return
+        self._check_feature_specs(desired)
+        self._take_write_slot()
+        self._w.serving_endpoints.update_config(
+            desired.name,
+            served_entities=[e.as_input() for e in desired.entities],
+            traffic_config=desired.traffic_config(),
+            auto_capture_config=desired.auto_capture_input())
+        result.events.extend(_alias_moves(obj, desired))
+        result.events.append(Event(reasons.UPDATED, "updating config: "
+                                   + "; ".join(plan.config_changes)))
+        result.status["lastAppliedConfig"] = _applied(desired, obj.generation)
+        result.status["failedConfigHash"] = None
+
+    def _update_tags(self, result: WriteResult) -> None:
+        plan = self._plan
+        if not (plan.tags_to_add or plan.tags_to_delete):
+            return
+        self._w.serving_endpoints.patch(plan.desired.name, add_tags=[
+            t for t in plan.desired.tag_list() if t.key in plan.tags_to_add] or None,
+            delete_tags=plan.tags_to_delete or None)
+        result.events.append(Event(reasons.UPDATED, _tags_text(plan)))
+
+    def _update_gateway(self, result: WriteResult) -> None:
+        if not self._plan.gateway:
+            return
+        self._take_write_slot()
+        name = self._plan.desired.name
+        # Sent raw: the SDK drops empty lists, and the gateway config is replaced whole.
+        self._w.api_client.do("PUT", f"/api/2.0/serving-endpoints/{name}/ai-gateway",
+                              body=self._plan.desired.ai_gateway)
+        result.events.append(Event(reasons.UPDATED, "updated AI gateway config"))
+
+    def _update_telemetry(self, result: WriteResult) -> None:
+        if not self._plan.telemetry:
+            return
+        desired = self._plan.desired
+        answer = self._w.serving_endpoints.patch_telemetry_config(
+            desired.name, telemetry_config=TelemetryConfig.from_dict(desired.telemetry))
+        applied = answer.telemetry_config if answer else None
+        result.status["telemetryProfileId"] = applied.telemetry_profile_id if applied else None
+        result.status["telemetryConfigHash"] = desired.telemetry_hash()
+        result.events.append(Event(reasons.UPDATED, "updated telemetry config"))
+
+    def _update_notifications(self, result: WriteResult) -> None:
+        if not self._plan.notifications:
+            return
+        desired = self._plan.desired
+        self._w.serving_endpoints.update_notifications(
+            desired.name, email_notifications=desired.notifications())
+        result.events.append(Event(reasons.UPDATED, "updated e-mail notifications"))
 
     def delete(self, obj: Managed[ServingEndpointSpec]) -> DeleteState:
         """Deletes the endpoint; whether it is ours to delete the engine decided beforehand."""
@@ -217,6 +263,22 @@ class ServingEndpointClient:
                             f"in Unity Catalog ({exc}); set it, or serve an entityVersion") \
                 from None
         return str(version.version)
+
+    def _check_feature_specs(self, desired: DesiredEndpoint) -> None:
+        """An entity served without a version names a feature spec: it must exist, or the write
+        would be refused with a message in Databricks' terms rather than the spec's."""
+        for entity in desired.entities:
+            if not entity.serves_feature_spec:
+                continue
+            try:
+                self._w.feature_engineering.get_feature_spec(entity.entity_name)
+            except NotFound:
+                raise SpecError(reasons.NOT_FOUND, (
+                    f"served entity {entity.name}: {entity.entity_name} has neither "
+                    "entityVersion nor entityAlias, so it must be a feature spec, and no "
+                    "feature spec of that name exists in Databricks. Create it (a FeatureSpec "
+                    "object; list it in dependsOn to have the endpoint wait for it), or give "
+                    "entityVersion or entityAlias to serve a model")) from None
 
     def _take_write_slot(self) -> None:
         self._limiter.acquire_or_raise()
@@ -268,8 +330,10 @@ def _alias_moves(obj: Managed, desired: DesiredEndpoint) -> list[Event]:
 def _applied(desired: DesiredEndpoint, generation: int) -> dict:
     return {
         "generation": generation,
+        "configHash": desired.config_hash(),
         "servedEntities": [{"name": e.name, "entityName": e.entity_name,
-                            "entityVersion": e.entity_version} for e in desired.entities],
+                            "entityVersion": e.entity_version or None}
+                           for e in desired.entities],
         "routes": [{"servedEntityName": name, "trafficPercentage": pct}
                    for name, pct in desired.routes],
     }
@@ -277,8 +341,9 @@ def _applied(desired: DesiredEndpoint, generation: int) -> dict:
 
 def _served_text(desired: DesiredEndpoint) -> str:
     share = dict(desired.routes)
-    return ", ".join(f"{e.name}={e.entity_name} v{e.entity_version} ({share.get(e.name, 0)}%)"
-                     for e in desired.entities)
+    return ", ".join(f"{e.name}={e.entity_name} "
+                     f"{'(feature spec)' if e.serves_feature_spec else 'v' + e.entity_version} "
+                     f"({share.get(e.name, 0)}%)" for e in desired.entities)
 
 
 def _tags_text(plan: _Plan) -> str:

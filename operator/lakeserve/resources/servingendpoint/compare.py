@@ -7,6 +7,7 @@ looks only at what the spec controls, with Databricks' defaults applied to both 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from databricks.sdk.service.serving import (
@@ -16,11 +17,12 @@ from databricks.sdk.service.serving import (
     ServingEndpointDetailed,
 )
 
+from lakeserve.resources import ucnames
+from lakeserve.resources.servingendpoint import gateway
 from lakeserve.resources.servingendpoint.desired import (
     DEFAULT_WORKLOAD_TYPE,
     DesiredEndpoint,
     DesiredEntity,
-    normalize_gateway,
 )
 
 ServedConfig = EndpointCoreConfigOutput | EndpointPendingConfig
@@ -52,8 +54,9 @@ def tag_changes(desired: DesiredEndpoint,
 def gateway_differs(desired: DesiredEndpoint, endpoint: ServingEndpointDetailed) -> bool:
     if desired.ai_gateway is None:
         return False  # not managed by this spec
-    observed = normalize_gateway(endpoint.ai_gateway.as_dict() if endpoint.ai_gateway else {})
-    return desired.ai_gateway != observed
+    observed = endpoint.ai_gateway.as_dict() if endpoint.ai_gateway else {}
+    return gateway.comparable(desired.ai_gateway, desired.name) != \
+        gateway.comparable(observed, desired.name)
 
 
 def notifications_differ(desired: DesiredEndpoint, endpoint: ServingEndpointDetailed) -> bool:
@@ -61,6 +64,19 @@ def notifications_differ(desired: DesiredEndpoint, endpoint: ServingEndpointDeta
         return False
     observed = endpoint.email_notifications.as_dict() if endpoint.email_notifications else {}
     return _sorted_lists(desired.email_notifications) != _sorted_lists(observed)
+
+
+def telemetry_differs(desired: DesiredEndpoint, endpoint: ServingEndpointDetailed,
+                      status: Mapping[str, Any]) -> bool:
+    """Databricks turns table_names into a telemetry profile and returns only the profile's id,
+    so what was applied is known by the hash and profile id kept in status."""
+    if desired.telemetry is None:
+        return False  # not managed by this spec
+    observed = endpoint.telemetry_config.telemetry_profile_id \
+        if endpoint.telemetry_config else None
+    wanted = desired.telemetry.get("telemetry_profile_id") or status.get("telemetryProfileId")
+    return not observed or observed != wanted or \
+        status.get("telemetryConfigHash") != desired.telemetry_hash()
 
 
 def create_only_diffs(desired: DesiredEndpoint, endpoint: ServingEndpointDetailed) -> list[str]:
@@ -71,6 +87,16 @@ def create_only_diffs(desired: DesiredEndpoint, endpoint: ServingEndpointDetaile
              "budget_policy_id": "budgetPolicyId"}
     return [names[key] for key, value in desired.create_only.items()
             if (bool(value) if key == "route_optimized" else value) != observed[key]]
+
+
+def auto_capture_needs_recreate(desired: DesiredEndpoint, served: ServedConfig | None) -> bool:
+    """Moving an enabled legacy inference table, or enabling one that was disabled: Databricks
+    does neither in place (a disabled one cannot be enabled again)."""
+    want = desired.auto_capture
+    capture = served.auto_capture_config if served else None
+    if want is None or capture is None or not want.get("enabled", True):
+        return False
+    return capture.enabled is False or not _auto_capture_matches(want, served)
 
 
 def observed_routes(served: ServedConfig) -> tuple[tuple[str, int], ...]:
@@ -100,10 +126,11 @@ def _entity_diffs(desired: tuple[DesiredEntity, ...],
 
 def _entity_field_diffs(entity: DesiredEntity, current: ServedEntityOutput) -> list[str]:
     changed = []
-    if (entity.entity_name, entity.entity_version) != (current.entity_name,
-                                                        str(current.entity_version)):
+    observed_name = ucnames.fold(current.entity_name)
+    current_version = "" if current.entity_version is None else str(current.entity_version)
+    if (entity.entity_name, entity.entity_version) != (observed_name, current_version):
         changed.append(f"entityVersion {current.entity_version} -> {entity.entity_version}"
-                       if entity.entity_name == current.entity_name else "entityName")
+                       if entity.entity_name == observed_name else "entityName")
     workload_type = current.workload_type.value if current.workload_type else DEFAULT_WORKLOAD_TYPE
     if entity.workload_type != workload_type:
         changed.append("workloadType")
@@ -135,9 +162,10 @@ def _auto_capture_matches(config: dict[str, Any], served: ServedConfig) -> bool:
     if not observed_enabled:
         return True  # location of a disabled table does not matter
     # Databricks fills the prefix from the endpoint name when the spec leaves it out.
-    prefix_matches = config.get("table_name_prefix") in (None, capture.table_name_prefix)
-    return (config.get("catalog_name"), config.get("schema_name")) == \
-        (capture.catalog_name, capture.schema_name) and prefix_matches
+    prefix_matches = config.get("table_name_prefix") in (
+        None, ucnames.fold_part(capture.table_name_prefix))
+    observed = (ucnames.fold_part(capture.catalog_name), ucnames.fold_part(capture.schema_name))
+    return (config.get("catalog_name"), config.get("schema_name")) == observed and prefix_matches
 
 
 def _routes_text(routes: tuple[tuple[str, int], ...]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,11 +19,13 @@ from databricks.sdk.service.serving import (
 )
 
 from lakeserve.api.servingendpoint import ServedEntity, ServingEndpointSpec
-from lakeserve.databricks.errors import SpecError
+from lakeserve.resources import ucnames
+from lakeserve.resources.servingendpoint import gateway
 
 OWNER_TAG = "lakeserve-owner"
 DEFAULT_WORKLOAD_TYPE = "CPU"
 
+_TABLE_NAME_PARTS = ("catalog_name", "schema_name", "table_name_prefix")
 # Resolves (model full name, alias) to a version number; raises SpecError when it can't.
 AliasResolver = Callable[[str, str], str]
 
@@ -32,7 +36,7 @@ class DesiredEntity:
 
     name: str
     entity_name: str
-    entity_version: str
+    entity_version: str  # "" for a feature spec
     entity_alias: str | None
     workload_type: str
     scale_to_zero_enabled: bool
@@ -42,12 +46,16 @@ class DesiredEntity:
     sizing: tuple | None
     source: ServedEntity = field(compare=False, hash=False, repr=False)
 
+    @property
+    def serves_feature_spec(self) -> bool:
+        return self.source.serves_feature_spec
+
     def as_input(self) -> ServedEntityInput:
         spec = self.source
         return ServedEntityInput(
             name=self.name,
             entity_name=self.entity_name,
-            entity_version=self.entity_version,
+            entity_version=self.entity_version or None,  # none for a feature spec
             workload_size=spec.workload_size,
             workload_type=_workload_type(spec.workload_type),
             scale_to_zero_enabled=spec.scale_to_zero_enabled,
@@ -68,6 +76,7 @@ class DesiredEndpoint:
     ai_gateway: dict[str, Any] | None
     email_notifications: dict[str, Any] | None
     create_only: dict[str, Any]  # route_optimized / description / budget_policy_id, when set
+    telemetry: dict[str, Any] | None = None  # PATCH .../telemetry-config body, when managed
 
     def traffic_config(self) -> TrafficConfig:
         return TrafficConfig(routes=[Route(served_entity_name=name, traffic_percentage=pct)
@@ -80,6 +89,18 @@ class DesiredEndpoint:
 
     def tag_list(self) -> list[EndpointTag]:
         return [EndpointTag(key=k, value=v or None) for k, v in sorted(self.tags.items())]
+
+    def config_hash(self) -> str:
+        """Identifies the config update_config would send (entities, routes, auto-capture)."""
+        config = {"entities": [e.as_input().as_dict() for e in self.entities],
+                  "routes": self.routes, "auto_capture": self.auto_capture}
+        return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+
+    def telemetry_hash(self) -> str | None:
+        if self.telemetry is None:
+            return None
+        text = json.dumps(self.telemetry, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def notifications(self) -> EmailNotifications | None:
         if self.email_notifications is None:
@@ -96,10 +117,11 @@ def desired_endpoint(spec: ServingEndpointSpec, metadata_name: str, owner: str,
         name=spec.endpoint_name(metadata_name),
         entities=entities,
         routes=_routes(spec, entities),
-        auto_capture=_snake(spec.config.auto_capture_config),
+        auto_capture=_folded_table(_snake(spec.config.auto_capture_config)),
         tags=tags,
-        ai_gateway=normalize_gateway(_snake(spec.ai_gateway)),
+        ai_gateway=_folded_gateway(gateway_body(_snake(spec.ai_gateway))),
         email_notifications=_snake(spec.email_notifications),
+        telemetry=_telemetry(_snake(spec.telemetry_config)),
         create_only={k: v for k, v in (("route_optimized", spec.route_optimized),
                                        ("description", spec.description),
                                        ("budget_policy_id", spec.budget_policy_id))
@@ -108,16 +130,14 @@ def desired_endpoint(spec: ServingEndpointSpec, metadata_name: str, owner: str,
 
 
 def _desired_entity(entity: ServedEntity, resolve_alias: AliasResolver) -> DesiredEntity:
+    entity_name = ucnames.fold(entity.entity_name)
     if entity.entity_alias is not None:
-        version = resolve_alias(entity.entity_name, entity.entity_alias)
-    elif entity.entity_version is not None:
-        version = entity.entity_version
-    else:  # the CRD refuses this; the model is also used without the API server in tests
-        raise SpecError("InvalidSpec", f"served entity {entity.effective_name()}: give "
-                                       "entityVersion or entityAlias")
+        version = resolve_alias(entity_name, entity.entity_alias)
+    else:  # a literal version, or none for a feature spec
+        version = entity.entity_version or ""
     return DesiredEntity(
         name=entity.effective_name(),
-        entity_name=entity.entity_name,
+        entity_name=entity_name,
         entity_version=str(version),
         entity_alias=entity.entity_alias,
         workload_type=_workload_type(entity.workload_type).value,
@@ -152,6 +172,31 @@ def _workload_type(value: Any) -> ServingModelWorkloadType:
     return ServingModelWorkloadType(value or DEFAULT_WORKLOAD_TYPE)
 
 
+def _folded_table(table: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An inference table's catalog, schema and prefix in lower case, as UC stores them."""
+    if table is None:
+        return None
+    return {k: ucnames.fold_part(v) if k in _TABLE_NAME_PARTS else v for k, v in table.items()}
+
+
+def _folded_gateway(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    if config and "inference_table_config" in config:
+        config["inference_table_config"] = _folded_table(config["inference_table_config"])
+    return config
+
+
+def _telemetry(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Telemetry with its Unity Catalog table names folded (UC stores them in lower case)."""
+    if config is None:
+        return None
+    tables = config.get("table_names")
+    if tables:
+        config["table_names"] = {k: ucnames.fold(v) for k, v in tables.items()}
+    if config.get("enabled_telemetry_features"):
+        config["enabled_telemetry_features"] = sorted(config["enabled_telemetry_features"])
+    return config
+
+
 def _snake(model: Any) -> dict[str, Any] | None:
     """A spec sub-model as a Databricks REST body (snake_case, unset fields left out)."""
     if model is None:
@@ -159,11 +204,11 @@ def _snake(model: Any) -> dict[str, Any] | None:
     return model.model_dump(exclude_none=True, mode="json")
 
 
-def normalize_gateway(gateway: dict[str, Any] | None) -> dict[str, Any] | None:
-    """AI gateway config with Databricks' defaults filled and empty parts dropped."""
-    if gateway is None:
+def gateway_body(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The AI gateway config to send (whole, with PUT): empty parts dropped, defaults explicit."""
+    if config is None:
         return None
-    cleaned = _drop_empty(gateway) or {}
+    cleaned = gateway.drop_empty(config) or {}
     for limit in cleaned.get("rate_limits", []):
         limit.setdefault("key", "endpoint")
         limit.setdefault("renewal_period", "minute")
@@ -171,12 +216,3 @@ def normalize_gateway(gateway: dict[str, Any] | None) -> dict[str, Any] | None:
     if table is not None:
         table.setdefault("enabled", True)
     return cleaned
-
-
-def _drop_empty(value: Any) -> Any:
-    if isinstance(value, dict):
-        kept = {k: _drop_empty(v) for k, v in value.items()}
-        return {k: v for k, v in kept.items() if v not in (None, [], {})}
-    if isinstance(value, list):
-        return [_drop_empty(v) for v in value]
-    return value

@@ -31,7 +31,7 @@ def endpoint_facts(endpoint: ServingEndpointDetailed, desired: DesiredEndpoint,
         **EMPTY_FACTS,
         "endpointName": endpoint.name,
         "endpointId": endpoint.id,
-        "url": f"{host}/serving-endpoints/{endpoint.name}/invocations",
+        "url": query_url(endpoint, host),
         "state": {
             "ready": state.ready.value if state and state.ready else None,
             "configUpdate": state.config_update.value if state and state.config_update else None,
@@ -44,6 +44,14 @@ def endpoint_facts(endpoint: ServingEndpointDetailed, desired: DesiredEndpoint,
     }
 
 
+def query_url(endpoint: ServingEndpointDetailed, host: str) -> str:
+    """Where the endpoint answers queries: a route-optimized endpoint at its own endpoint_url
+    (Databricks docs, "Query route-optimized serving endpoints"), others at the workspace."""
+    plane = endpoint.data_plane_info.query_info if endpoint.data_plane_info else None
+    return endpoint.endpoint_url or (plane.endpoint_url if plane else None) or \
+        f"{host}/serving-endpoints/{endpoint.name}/invocations"
+
+
 def failing_entities(config: ServedConfig | None) -> str:
     """'name: message' for each entity whose deployment failed, or a generic note."""
     failed = []
@@ -52,8 +60,8 @@ def failing_entities(config: ServedConfig | None) -> str:
             entity.state.deployment else ""
         if deployment in ("DEPLOYMENT_FAILED", "DEPLOYMENT_ABORTED"):
             message = entity.state.deployment_state_message or deployment
-            failed.append(f"{entity.name} ({entity.entity_name} v{entity.entity_version}): "
-                          f"{message}")
+            version = f" v{entity.entity_version}" if entity.entity_version else ""
+            failed.append(f"{entity.name} ({entity.entity_name}{version}): {message}")
     return "; ".join(failed) or "Databricks reports the update failed without an entity message"
 
 

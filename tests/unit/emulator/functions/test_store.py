@@ -123,3 +123,69 @@ def test_bad_rest_bodies_are_400s(body, fragment):
     with pytest.raises(ApiError) as failure:
         rest.definition(body)
     assert failure.value.status == 400 and fragment in failure.value.message
+
+
+def with_param(type_text: str, type_json: str | None, **extra) -> dict:
+    param = {"name": "x", "type_text": type_text, "position": 0, **extra}
+    if type_json is not None:
+        param["type_json"] = type_json
+    return rest_body("return x", input_params={"parameters": [param]})
+
+
+ARRAY_JSON = ('{"name":"x","type":{"type":"array","elementType":"string","containsNull":true},'
+              '"nullable":true,"metadata":{}}')
+
+
+# (reason, type_text, type_json, extra fields, accepted?)
+TYPE_JSON = [
+    ("a scalar described right", "double",
+     '{"name":"x","type":"double","nullable":true,"metadata":{}}', {}, True),
+    ("an array as Spark writes it", "array<string>", ARRAY_JSON, {}, True),
+    ("an array written as a type name", "array<string>",
+     '{"name":"x","type":"array<string>","nullable":true,"metadata":{}}', {}, False),
+    ("another parameter's name", "double",
+     '{"name":"y","type":"double","nullable":true,"metadata":{}}', {}, False),
+    ("not JSON", "double", "double", {}, False),
+    ("decimal with its precision and scale", "decimal(10,0)",
+     '{"name":"x","type":"decimal(10,0)","nullable":true,"metadata":{}}',
+     {"type_precision": 10, "type_scale": 0}, True),
+    ("decimal with another scale", "decimal(10,0)", None,
+     {"type_precision": 10, "type_scale": 2}, False),
+]
+
+
+@pytest.mark.parametrize("case, text, type_json, extra, accepted", TYPE_JSON,
+                         ids=[t[0] for t in TYPE_JSON])
+def test_type_json_must_describe_the_parameter(case, text, type_json, extra, accepted):
+    body = with_param(text, type_json, **extra)
+    if accepted:
+        assert rest.definition(body).params[0].name == "x"
+        return
+    with pytest.raises(ApiError) as failure:
+        rest.definition(body)
+    assert failure.value.status == 400
+
+
+SPEC = ObjectName("main", "default", "churn_features")
+
+
+def test_a_feature_spec_is_a_function_that_cannot_be_called(functions):
+    document = {"name": SPEC.full, "features": []}
+    info = functions.define_feature_spec(SPEC, document, USER)
+    assert functions.get(SPEC.full).function_id == info.function_id
+    assert [f.name for f in functions.list_functions("main", "default")] == ["churn_features"]
+    assert functions.feature_spec(SPEC.full) == document
+    assert functions.definition(SPEC.full) is None
+    with pytest.raises(FunctionCallError, match="is a feature spec"):
+        functions.call(SPEC.full)
+    with pytest.raises(FunctionExists):
+        functions.define_feature_spec(SPEC, document, USER)
+
+
+def test_feature_specs_survive_a_snapshot_and_go_with_drop(functions, ctx):
+    functions.define_feature_spec(SPEC, {"name": SPEC.full}, USER)
+    restored = FunctionStore(DeltaCatalog(ctx.data_dir, ctx.clock), ctx.clock)
+    restored.restore(functions.snapshot())
+    assert restored.feature_spec(SPEC.full) == {"name": SPEC.full}
+    assert restored.drop(SPEC.full)
+    assert restored.feature_spec(SPEC.full) is None

@@ -23,7 +23,8 @@ def catalog(ctx) -> DeltaCatalog:
                          "synced_table_snapshot_seconds": 3, "pipeline_update_seconds": 4})
     catalog = DeltaCatalog(ctx.data_dir, ctx.clock)
     catalog.write(SOURCE, [{"customerID": "a", "tenure": 1.0, "ts": 1},
-                           {"customerID": "b", "tenure": 2.0, "ts": 1}], "overwrite")
+                           {"customerID": "b", "tenure": 2.0, "ts": 1}], "overwrite",
+                  properties={"delta.enableChangeDataFeed": "true"})
     return catalog
 
 
@@ -38,9 +39,9 @@ def engine(ctx, catalog) -> SyncEngine:
 
 
 @pytest.fixture
-def synced(engine, instances, catalog) -> SyncedTables:
+def synced(ctx, engine, instances, catalog) -> SyncedTables:
     instances.create({"name": INSTANCE, "capacity": "CU_1"}, USER)
-    return SyncedTables(engine, instances, catalog)
+    return SyncedTables(engine, instances, catalog, lambda: ctx.settings.change_data_feed_missing)
 
 
 @pytest.fixture

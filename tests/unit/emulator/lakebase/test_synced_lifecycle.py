@@ -87,11 +87,14 @@ def test_a_triggered_update_copies_appended_rows_when_it_completes(synced, engin
     assert update.update_id == update_id
 
 
-def test_start_update_is_refused_while_the_initial_sync_runs(synced, engine):
+@pytest.mark.parametrize("setting, code", [("resource_conflict", "RESOURCE_CONFLICT"),
+                                           ("invalid_state", "INVALID_STATE")])
+def test_start_update_is_refused_while_the_initial_sync_runs(synced, engine, ctx, setting, code):
+    ctx.settings.pipeline_update_running = setting
     synced.create(synced_body(), USER)
     with pytest.raises(ApiError) as busy:
         engine.start_update(status(synced)["pipeline_id"], UpdateInfoCause.API_CALL, False)
-    assert busy.value.error_code == "RESOURCE_CONFLICT"
+    assert busy.value.error_code == code
 
 
 def test_a_continuous_table_picks_up_new_versions_by_itself(synced, engine, catalog, clock):

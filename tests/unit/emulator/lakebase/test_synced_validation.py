@@ -50,10 +50,45 @@ def test_scheduling_policy_is_required(synced):
 
 def test_existing_pipeline_id_and_new_pipeline_spec_exclude_each_other(synced):
     both = refused(synced, synced_body(existing_pipeline_id="p"))
+    assert "At most one of" in both.message
     body = synced_body()
     del body["spec"]["new_pipeline_spec"]
-    neither = refused(synced, body)
-    assert "Exactly one of" in both.message and "Exactly one of" in neither.message
+    assert synced.create(body, USER)["data_synchronization_status"]["pipeline_id"], \
+        "neither: a new pipeline, stored in the table's own catalog"
+
+
+def test_triggered_and_continuous_need_the_source_change_data_feed(synced, catalog, engine, ctx):
+    catalog.write("main.default.no_cdf", [{"customerID": "a"}], "overwrite")
+    for policy in ("TRIGGERED", "CONTINUOUS"):
+        error = refused(synced, synced_body(policy, name=f"main.default.{policy.lower()}",
+                                            source_table_full_name="main.default.no_cdf"))
+        assert "Change Data Feed is not enabled" in error.message and policy in error.message
+    snapshot = synced_body("SNAPSHOT", name="main.default.snap",
+                           source_table_full_name="main.default.no_cdf")
+    assert synced.create(snapshot, USER)["name"] == "main.default.snap"
+    ctx.settings.change_data_feed_missing = "fail_sync"
+    created = synced.create(synced_body(name="main.default.later",
+                                        source_table_full_name="main.default.no_cdf"), USER)
+    assert created["name"] == "main.default.later"
+    (first_sync,) = engine.tables["main.default.later"].runs
+    assert first_sync.fail_message.startswith("Change Data Feed is not enabled")
+
+
+def test_a_database_catalog_infers_instance_and_database(synced, instances):
+    instances.create_catalog({"name": "pg", "database_instance_name": "inst",
+                              "database_name": "appdb"})
+    body = {"name": "pg.public.features_online", "spec": {
+        **synced_body()["spec"], "new_pipeline_spec": {"storage_catalog": "main",
+                                                       "storage_schema": "default"}}}
+    created = synced.create(body, USER)
+    assert (created["effective_database_instance_name"],
+            created["effective_logical_database_name"]) == ("inst", "appdb")
+    assert "logical_database_name" not in created
+    mismatch = refused(synced, {**body, "name": "pg.public.x", "logical_database_name": "other"})
+    assert "does not match the database catalog" in mismatch.message
+    no_storage = refused(synced, {**body, "name": "pg.public.y",
+                                  "spec": {**body["spec"], "new_pipeline_spec": {}}})
+    assert "storage_catalog and storage_schema are required" in no_storage.message
 
 
 def test_bin_packing_needs_an_existing_pipeline_with_the_same_policy(synced):

@@ -124,6 +124,19 @@ def test_failed_creation_stays_not_ready(service, clock):
     assert deployments(failed["pending_config"]) == ["DEPLOYMENT_FAILED"]
 
 
+def test_a_failed_config_can_be_cleared_from_pending_config(service, clock, ctx):
+    ctx.settings.failed_update_pending_config = "clear"
+    service.failures.add("main.default.model", "1", "Image build failed")
+    create(service)
+    clock.advance(10)
+    failed = service.get("ep")
+    assert states(failed) == ("NOT_READY", "UPDATE_FAILED")
+    assert "config" not in failed and "pending_config" not in failed
+    update(service)  # a new config is still accepted
+    clock.advance(5)
+    assert states(service.get("ep")) == ("READY", "NOT_UPDATING")
+
+
 def test_the_failure_is_decided_when_the_config_is_submitted(service, clock):
     create(service)
     service.failures.add("main.default.model", "1", "too late")
@@ -146,6 +159,24 @@ def test_responses_echo_like_databricks(service):
     assert pending["traffic_config"]["routes"] == [
         {"served_entity_name": "model-1", "served_model_name": "model-1",
          "traffic_percentage": 100}]
+
+
+def test_description_is_always_echoed_and_burst_scaling_never(service):
+    created = create(service, config={"served_entities": [
+        {**served(), "burst_scaling_enabled": True}]})
+    assert created["description"] == ""
+    assert "burst_scaling_enabled" not in created["pending_config"]["served_entities"][0]
+
+
+def test_served_entities_order_setting(service, ctx):
+    two = {"served_entities": [served("1", "a"), served("2", "b")], "traffic_config": {
+        "routes": [{"served_entity_name": "a", "traffic_percentage": 50},
+                   {"served_entity_name": "b", "traffic_percentage": 50}]}}
+    create(service, config=two)
+    names = lambda: [e["name"] for e in service.get("ep")["pending_config"]["served_entities"]]  # noqa: E731
+    assert names() == ["a", "b"]
+    ctx.settings.served_entities_order = "reversed"
+    assert names() == ["b", "a"]
 
 
 def test_missing_version_creates_nothing(service):
@@ -171,16 +202,18 @@ def test_duplicate_names_and_missing_endpoints(service):
         assert (missing.value.status, missing.value.error_code) == (404, "RESOURCE_DOES_NOT_EXIST")
 
 
-def test_tags_patch_adds_and_removes_and_answers_a_bare_sorted_list(service):
+def test_tags_patch_adds_and_removes_and_answers_a_bare_sorted_list(service, clock):
     create(service, tags=[{"key": "keep", "value": "1"}, {"key": "drop", "value": "2"}])
+    clock.advance(10)
     answer = service.patch_tags("ep", {"add_tags": [{"key": "new", "value": "3"}],
                                        "delete_tags": ["drop", "never-there"]})
     assert answer == [{"key": "keep", "value": "1"}, {"key": "new", "value": "3"}]
     assert service.get("ep")["tags"] == answer
 
 
-def test_ai_gateway_put_replaces_everything_and_guards_the_inference_table(service):
+def test_ai_gateway_put_replaces_everything_and_guards_the_inference_table(service, clock):
     create(service)
+    clock.advance(10)
     tables = {"catalog_name": "c", "schema_name": "s", "enabled": True}
     first = service.put_ai_gateway("ep", {"inference_table_config": tables,
                                           "usage_tracking_config": {"enabled": True}})
@@ -190,6 +223,17 @@ def test_ai_gateway_put_replaces_everything_and_guards_the_inference_table(servi
     second = service.put_ai_gateway("ep", {"inference_table_config": tables})
     assert "usage_tracking_config" not in second
     assert "usage_tracking_config" not in service.get("ep")["ai_gateway"]
+
+
+def test_writes_beside_the_config_wait_for_the_update(service, clock, ctx):
+    create(service)
+    with pytest.raises(ApiError, match="Endpoint ep is currently updating") as refused:
+        service.patch_tags("ep", {"add_tags": [{"key": "a", "value": "1"}]})
+    assert (refused.value.status, refused.value.error_code) == (409, "RESOURCE_CONFLICT")
+    ctx.settings.writes_while_updating = "accept"
+    service.patch_tags("ep", {"add_tags": [{"key": "a", "value": "1"}]})
+    with pytest.raises(ApiError, match="telemetry configuration"):  # refused whatever the setting
+        service.patch_telemetry("ep", {"telemetry_config": {"telemetry_profile_id": "p"}})
 
 
 def test_update_config_keeps_auto_capture_when_omitted_and_guards_it(service, clock):
@@ -202,6 +246,18 @@ def test_update_config_keeps_auto_capture_when_omitted_and_guards_it(service, cl
     with pytest.raises(ApiError, match="auto_capture_config.schema_name"):
         service.update_config("ep", {"served_entities": [served()], "auto_capture_config": {
             "catalog_name": "c", "schema_name": "other", "table_name_prefix": "p"}}, USER)
+
+
+def test_a_disabled_legacy_inference_table_cannot_be_enabled_again(service, clock):
+    capture = {"catalog_name": "c", "schema_name": "s", "table_name_prefix": "p"}
+    create(service, config={"served_entities": [served()], "auto_capture_config": capture})
+    clock.advance(10)
+    service.update_config("ep", {"served_entities": [served()], "auto_capture_config": {
+        **capture, "enabled": False}}, USER)
+    clock.advance(5)
+    with pytest.raises(ApiError, match="cannot be enabled again"):
+        service.update_config("ep", {"served_entities": [served()], "auto_capture_config": {
+            **capture, "schema_name": "other", "enabled": True}}, USER)
 
 
 def test_writes_count_against_the_workspace_limit(service, ctx):
@@ -229,7 +285,9 @@ def test_create_only_fields_are_echoed_and_update_config_ignores_them(service, c
                      route_optimized=True)
     assert (created["description"], created["budget_policy_id"], created["route_optimized"]) == \
         ("churn model", "bp-1", True)
-    assert created["endpoint_url"] == "http://emulator/serving-endpoints/ep/invocations"
+    assert created["endpoint_url"] == \
+        f"http://emulator/route-optimized/{created['id']}/serving-endpoints/ep/invocations"
+    assert created["data_plane_info"]["query_info"]["endpoint_url"] == created["endpoint_url"]
     clock.advance(10)
     service.update_config("ep", {"served_entities": [served("2")], "description": "changed",
                                  "route_optimized": False}, USER)
@@ -244,3 +302,35 @@ def test_update_cannot_switch_between_external_and_custom_models(service, clock)
                                                   "task": "llm/v1/chat"}}
     with pytest.raises(ApiError, match="cannot switch between serving external models"):
         service.update_config("ep", {"served_entities": [external]}, USER)
+
+
+TABLES = {"logs_table": "main.obs.logs", "traces_table": "main.obs.traces"}
+
+
+def test_telemetry_tables_become_a_profile_and_only_its_id_is_echoed(service, clock):
+    created = create(service, telemetry_config={
+        "table_names": TABLES, "inference_table_config": {"sampling_fraction": 0.5}})
+    first = created["telemetry_config"]
+    assert set(first) == {"telemetry_profile_id", "inference_table_config"}
+    assert first["inference_table_config"] == {"name": "main.obs.logs_payload",
+                                               "sampling_fraction": 0.5}
+    clock.advance(10)
+    again = service.patch_telemetry("ep", {"telemetry_config": {"table_names": TABLES}})
+    assert again["telemetry_config"]["telemetry_profile_id"] != first["telemetry_profile_id"]
+    kept = service.patch_telemetry("ep", {"telemetry_config": {}})  # names neither: no change
+    assert kept["telemetry_config"] == again["telemetry_config"]
+    reused = service.patch_telemetry("ep", {"telemetry_config": {"telemetry_profile_id": "p1"}})
+    assert reused["telemetry_config"] == {"telemetry_profile_id": "p1"}
+    assert "telemetry_config" not in service.patch_telemetry("ep", {})  # omitted: removed
+
+
+def test_telemetry_needs_a_custom_model(service, clock):
+    external = {"name": "gpt", "external_model": {"provider": "openai", "name": "gpt-4o",
+                                                  "task": "llm/v1/chat"}}
+    created = create(service, config={"served_entities": [external]},
+                     telemetry_config={"table_names": TABLES})
+    assert "telemetry_config" not in created  # create drops what it cannot apply
+    clock.advance(10)
+    with pytest.raises(ApiError, match="endpoint type 'EXTERNAL_MODELS'") as refused:
+        service.patch_telemetry("ep", {"telemetry_config": {"table_names": TABLES}})
+    assert (refused.value.status, refused.value.error_code) == (400, "INVALID_PARAMETER_VALUE")

@@ -42,8 +42,8 @@ INVALID_CONFIGS = [
      {"served_entities": [entity()],
       "served_models": [{"model_name": "m", "model_version": "1", "scale_to_zero_enabled": True}]},
      "Only one of config.served_entities and config.served_models"),
-    ("more than 15 served entities",
-     {"served_entities": [entity(f"e{i}") for i in range(16)]}, "at most 15"),
+    ("more than 10 served entities",
+     {"served_entities": [entity(f"e{i}") for i in range(11)]}, "at most 10"),
     ("two entities with the same name",
      {"served_entities": [entity("same"), entity("same", "2")],
       "traffic_config": {"routes": [{"served_entity_name": "same", "traffic_percentage": 100}]}},
@@ -63,9 +63,6 @@ INVALID_CONFIGS = [
     ("31 environment variables",
      {"served_entities": [entity(environment_vars={f"V{i}": "x" for i in range(31)})]},
      "at most 30"),
-    ("entity without a version",
-     {"served_entities": [{"entity_name": "main.default.model", "name": "a"}]},
-     "config.served_entities[0].entity_version is required"),
     ("entity with neither entity_name nor external_model",
      {"served_entities": [{"name": "a"}]}, "one of entity_name or external_model"),
     ("external model together with entity_name",
@@ -242,3 +239,15 @@ def test_ready_model_versions_pass_and_external_models_are_not_looked_up():
     external = normalize(served_entities=[{"external_model": {
         "provider": "openai", "name": "gpt", "task": "llm/v1/chat"}}]).entities
     check_versions_servable(external, lambda name, version: pytest.fail("looked up"))
+
+
+def test_an_entity_without_a_version_must_be_a_feature_spec():
+    entities = normalize(served_entities=[{"entity_name": "main.default.features"}]).entities
+    assert entities[0].name == "features"  # no version suffix in the default name
+    no_model_lookup = lambda name, version: pytest.fail("looked up as a model version")  # noqa: E731
+    check_versions_servable(entities, no_model_lookup, lambda name: name == "main.default.features")
+    with pytest.raises(ApiError) as caught:
+        check_versions_servable(entities, no_model_lookup, lambda name: False)
+    assert (caught.value.status, caught.value.error_code) == (404, "RESOURCE_DOES_NOT_EXIST")
+    assert "no feature spec (a Unity Catalog function of type FEATURE_SPEC)" in \
+        caught.value.message

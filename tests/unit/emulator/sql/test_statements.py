@@ -171,3 +171,14 @@ def test_an_unknown_statement_is_not_found(service):
     with pytest.raises(ApiError) as failure:
         service.response("no-such-statement")
     assert failure.value.status == 404
+
+
+def test_a_finished_statement_is_gone_after_the_retention(service, clock, ctx):
+    ctx.settings.statement_retention_seconds = 60
+    statement_id = submit(service, CREATE)
+    clock.advance(2.0 + 59)
+    assert state(service, statement_id) == "SUCCEEDED"
+    clock.advance(1)
+    with pytest.raises(ApiError) as gone:
+        service.response(statement_id)
+    assert (gone.value.status, gone.value.error_code) == (404, "RESOURCE_DOES_NOT_EXIST")

@@ -1,3 +1,6 @@
+import json
+
+import pytest
 from databricks.sdk.service.catalog import FunctionInfo
 
 from lakeserve.api.featurefunction import FeatureFunctionSpec
@@ -71,3 +74,41 @@ def test_definition_hash_ignores_indentation_but_not_code():
     changed = NOTEBOOK.model_copy(update={"body": "return 1"})
     assert sql.definition_hash(indented) == sql.definition_hash(NOTEBOOK)
     assert sql.definition_hash(changed) != sql.definition_hash(NOTEBOOK)
+
+
+# (reason, SQL type, the Spark JSON ``type`` of the parameter)
+SPARK_TYPES = [
+    ("scalar", "double", "double"),
+    ("synonym", "LONG", "long"),
+    ("bare decimal is decimal(10,0)", "DECIMAL", "decimal(10,0)"),
+    ("decimal", "decimal(12, 2)", "decimal(12,2)"),
+    ("array", "ARRAY<STRING>", {"type": "array", "elementType": "string", "containsNull": True}),
+    ("map", "map<string, bigint>", {"type": "map", "keyType": "string", "valueType": "long",
+                                    "valueContainsNull": True}),
+    ("struct keeps field names", "STRUCT<userId: INT, tags: ARRAY<STRING>>",
+     {"type": "struct", "fields": [
+         {"name": "userId", "type": "integer", "nullable": True, "metadata": {}},
+         {"name": "tags", "type": {"type": "array", "elementType": "string",
+                                   "containsNull": True}, "nullable": True, "metadata": {}}]}),
+]
+
+
+@pytest.mark.parametrize("case, sql_type, spark", SPARK_TYPES, ids=[t[0] for t in SPARK_TYPES])
+def test_type_json_is_a_spark_struct_field(case, sql_type, spark):
+    assert json.loads(types.type_json("p", sql_type)) == {
+        "name": "p", "type": spark, "nullable": True, "metadata": {}}
+
+
+def test_a_bare_decimal_compares_equal_to_its_echo():
+    spec = NOTEBOOK.model_copy(update={"returns": "DECIMAL"})
+    assert definition_diff(spec, echo(full_data_type="decimal(10,0)")) == []
+    with_decimal = FeatureFunctionSpec.model_validate({
+        **NOTEBOOK.to_wire(), "parameters": [{"name": "x", "type": "decimal"}]})
+    param = create_request(with_decimal).as_dict()["input_params"]["parameters"][0]
+    assert (param["type_precision"], param["type_scale"], param["type_name"]) == \
+        (10, 0, "DECIMAL")
+
+
+def test_struct_field_names_keep_their_case_in_sql():
+    spec = NOTEBOOK.model_copy(update={"returns": "struct<avg: double, Count: int>"})
+    assert "RETURNS STRUCT<avg:DOUBLE,Count:INT>" in sql.create_or_replace(spec)

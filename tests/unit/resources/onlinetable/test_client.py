@@ -32,6 +32,9 @@ class FakeSdk:
                                         create_synced_database_table=self._create,
                                         delete_synced_database_table=self._delete)
         self.online_tables = SimpleNamespace(get=self._missing, delete=self._missing)
+        # observe reads the synced table as raw JSON (its state may be one the SDK cannot decode)
+        self.api_client = SimpleNamespace(
+            do=lambda method, path: self._get(path.rsplit("/", 1)[1]).as_dict())
 
     def _get(self, name):
         self.calls.append("get")
@@ -94,7 +97,7 @@ def test_a_table_it_has_no_record_of_is_someone_elses():
     outcome = engine.run(body())
     assert outcome.verdict.reason == reasons.ALREADY_EXISTS
     assert NAME in engine.condition("Stalled")["message"]
-    assert engine.finalize(body()) is None
+    assert engine.finalize(body(status={"owned": {"name": "someone-else's"}})) is None
     assert "delete" not in sdk.calls
 
 

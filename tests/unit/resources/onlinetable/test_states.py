@@ -16,6 +16,7 @@ STATES = [
      Health.PIPELINE_FAILED),
     ("offline after failure", "SYNCED_TABLE_OFFLINE_FAILED", Health.FAILED),
     ("the SDK's misspelled offline state", "SYNCED_TABLED_OFFLINE", Health.OFFLINE),
+    ("the offline state Databricks sends", "SYNCED_TABLE_OFFLINE", Health.OFFLINE),
     ("unknown to the SDK", None, Health.UNKNOWN),
     ("newer than the SDK", "SYNCED_TABLE_SOMETHING_NEW", Health.UNKNOWN),
 ]

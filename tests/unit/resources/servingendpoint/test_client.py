@@ -79,3 +79,54 @@ def test_a_missing_endpoint_says_what_a_create_will_record():
     assert applied["generation"] == 3
     assert applied["servedEntities"] == [{"name": "a", "entityName": "main.ml.churn",
                                           "entityVersion": "4"}]
+
+
+class FeatureServingSdk(FakeSdk):
+    """A workspace without the endpoint, holding the given feature specs."""
+
+    def __init__(self, specs=()):
+        super().__init__()
+        self.specs, self.created = set(specs), []
+        self.feature_engineering = SimpleNamespace(get_feature_spec=self._get_spec)
+        self.serving_endpoints.create = lambda **kwargs: self.created.append(kwargs)
+
+    def _get_spec(self, name):
+        if name not in self.specs:
+            raise NotFound(f"Feature spec '{name}' does not exist.",
+                           error_code="RESOURCE_DOES_NOT_EXIST")
+        return SimpleNamespace(name=name)
+
+
+FEATURE_SERVING = {"config": {"servedEntities": [
+    {"entityName": "main.churn.churn_features", "workloadSize": "Small",
+     "scaleToZeroEnabled": True}]}}
+
+
+def test_a_feature_spec_is_served_without_a_version_under_its_own_name():
+    sdk = FeatureServingSdk({"main.churn.churn_features"})
+    client = ServingEndpointClient(Workspace(client=sdk, host="h", limiter=WriteLimiter()))
+    obj = Managed("ServingEndpoint", "ns", "ep", "uid", 1,
+                  ServingEndpointSpec.model_validate(FEATURE_SERVING))
+    observation = client.observe(obj)
+    client.create(obj, observation)
+    (entity,) = sdk.created[0]["config"].served_entities
+    assert (entity.name, entity.entity_name, entity.entity_version) == \
+        ("churn_features", "main.churn.churn_features", None)
+    assert observation.create_status["lastAppliedConfig"]["servedEntities"] == [
+        {"name": "churn_features", "entityName": "main.churn.churn_features",
+         "entityVersion": None}]
+
+
+def test_a_missing_feature_spec_is_named_and_nothing_is_created():
+    from lakeserve.databricks.errors import SpecError
+
+    sdk = FeatureServingSdk()
+    client = ServingEndpointClient(Workspace(client=sdk, host="h", limiter=WriteLimiter()))
+    obj = Managed("ServingEndpoint", "ns", "ep", "uid", 1,
+                  ServingEndpointSpec.model_validate(FEATURE_SERVING))
+    with pytest.raises(SpecError) as caught:
+        client.create(obj, client.observe(obj))
+    assert caught.value.reason == "NotFound"
+    assert "served entity churn_features: main.churn.churn_features has neither entityVersion " \
+           "nor entityAlias, so it must be a feature spec" in caught.value.message
+    assert sdk.created == []

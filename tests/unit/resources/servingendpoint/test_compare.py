@@ -146,3 +146,145 @@ def test_auto_capture_location_change_is_seen():
     spec = {**SPEC, "config": {**SPEC["config"], "autoCaptureConfig": {
         "catalogName": "main", "schemaName": "other"}}}
     assert compare.config_diff(desired(spec), endpoint().config) == ["config.autoCaptureConfig"]
+
+
+TABLE_WITHOUT_PREFIX = {"aiGateway": {"inferenceTableConfig": {"catalogName": "main",
+                                                               "schemaName": "ml"}}}
+# What a workspace may echo for parts the spec never set (their off values).
+DEFAULTS_FILLED = {"usage_tracking_config": {"enabled": False},
+                   "fallback_config": {"enabled": False},
+                   "guardrails": {"input": {"safety": False, "pii": {"behavior": "NONE"}},
+                                  "output": {"safety": False, "pii": {"behavior": "NONE"}}}}
+TABLE_ECHO = {"catalog_name": "main", "schema_name": "ml", "table_name_prefix": "churn-ab",
+              "enabled": True}
+
+# (reason, spec's aiGateway part, what the workspace echoes, differs?)
+GATEWAY_ECHOES = [
+    ("prefix filled with the endpoint name", TABLE_WITHOUT_PREFIX,
+     {"inference_table_config": TABLE_ECHO}, False),
+    ("prefix filled and unset parts echoed off", TABLE_WITHOUT_PREFIX,
+     {"inference_table_config": TABLE_ECHO, **DEFAULTS_FILLED}, False),
+    ("explicit prefix equal to the endpoint name",
+     {"aiGateway": {"inferenceTableConfig": {"catalogName": "main", "schemaName": "ml",
+                                             "tableNamePrefix": "churn-ab"}}},
+     {"inference_table_config": TABLE_ECHO}, False),
+    ("a prefix other than the one in the workspace",
+     {"aiGateway": {"inferenceTableConfig": {"catalogName": "main", "schemaName": "ml",
+                                             "tableNamePrefix": "other"}}},
+     {"inference_table_config": TABLE_ECHO}, True),
+    ("usage tracking switched on outside the spec", TABLE_WITHOUT_PREFIX,
+     {"inference_table_config": TABLE_ECHO, "usage_tracking_config": {"enabled": True}}, True),
+    ("a disabled table's location is not compared",
+     {"aiGateway": {"inferenceTableConfig": {"catalogName": "main", "schemaName": "ml",
+                                             "enabled": False}}},
+     {"inference_table_config": {"catalog_name": "x", "schema_name": "y", "enabled": False}},
+     False),
+    ("guardrail set in the spec and echoed", {"aiGateway": {"guardrails": {"input": {
+        "safety": True}}}}, {"guardrails": {"input": {"safety": True, "pii": {
+            "behavior": "NONE"}}}}, False),
+]
+
+
+@pytest.mark.parametrize("case, spec_part, echo, differs", GATEWAY_ECHOES,
+                         ids=[g[0] for g in GATEWAY_ECHOES])
+def test_gateway_echoes(case, spec_part, echo, differs):
+    spec = {**{k: v for k, v in SPEC.items() if k != "aiGateway"}, **spec_part}
+    assert compare.gateway_differs(desired(spec), endpoint(ai_gateway=echo)) is differs
+
+
+def single_spec(**extra):
+    return {"config": {"servedEntities": [{"name": "only", "entityName": "main.ml.churn",
+                                           "entityVersion": "1", "workloadSize": "Small"}]},
+            **extra}
+
+
+SINGLE_ECHO = {
+    "name": "churn-ab", "id": "abc", "description": "",
+    "state": {"ready": "READY", "config_update": "NOT_UPDATING"},
+    "config": {"config_version": 1, "served_entities": [
+        {"name": "only", "entity_name": "main.ml.churn", "entity_version": "1",
+         "workload_size": "Small", "workload_type": "CPU", "scale_to_zero_enabled": False}],
+        "traffic_config": {"routes": [{"served_entity_name": "only", "served_model_name": "only",
+                                       "traffic_percentage": 100}]}},
+    "tags": [{"key": OWNER_TAG, "value": "ns/churn-ab"}]}
+
+# (reason, spec, what Databricks answers): none of these is a difference
+ECHOES = [
+    ("a single entity without trafficConfig gets a 100% route", single_spec(), SINGLE_ECHO),
+    ("no route echoed for a single entity", single_spec(),
+     {**SINGLE_ECHO, "config": {**SINGLE_ECHO["config"], "traffic_config": None}}),
+    ("description echoed empty when unset", single_spec(), SINGLE_ECHO),
+    ("description set and echoed", single_spec(description="d"),
+     {**SINGLE_ECHO, "description": "d"}),
+    ("served entities in another order", SPEC,
+     {**ECHO, "config": {**ECHO["config"],
+                         "served_entities": ECHO["config"]["served_entities"][::-1]}}),
+    ("burst scaling not echoed", single_spec(), SINGLE_ECHO),
+]
+
+
+@pytest.mark.parametrize("case, spec, answer", ECHOES, ids=[e[0] for e in ECHOES])
+def test_server_echoes_are_not_drift(case, spec, answer):
+    want, ep = desired(spec), ServingEndpointDetailed.from_dict(answer)
+    assert compare.config_diff(want, ep.config) == []
+    assert compare.create_only_diffs(want, ep) == []
+    assert compare.tag_changes(want, ep) == ({}, [])
+
+
+CAPTURE_ON = {"catalog_name": "main", "schema_name": "ml", "table_name_prefix": "churn-ab",
+              "enabled": True}
+
+# (reason, spec's autoCaptureConfig, what Databricks shows, needs a new endpoint?)
+CAPTURE_CHANGES = [
+    ("unchanged", {"catalogName": "main", "schemaName": "ml"}, CAPTURE_ON, False),
+    ("disabled in place", {"catalogName": "main", "schemaName": "ml", "enabled": False},
+     CAPTURE_ON, False),
+    ("moved while enabled", {"catalogName": "main", "schemaName": "other"}, CAPTURE_ON, True),
+    ("enabled again after it was disabled", {"catalogName": "main", "schemaName": "ml"},
+     {**CAPTURE_ON, "enabled": False}, True),
+    ("first enabled on an endpoint that never had one", {"catalogName": "main",
+                                                         "schemaName": "ml"}, None, False),
+]
+
+
+@pytest.mark.parametrize("case, capture, shown, recreate", CAPTURE_CHANGES,
+                         ids=[c[0] for c in CAPTURE_CHANGES])
+def test_legacy_inference_table_changes(case, capture, shown, recreate):
+    spec = {**SPEC, "config": {**SPEC["config"], "autoCaptureConfig": capture}}
+    ep = endpoint(config={**ECHO["config"], "auto_capture_config": shown})
+    assert compare.auto_capture_needs_recreate(desired(spec), ep.config) is recreate
+
+
+def test_unity_catalog_names_in_any_case_are_the_same_names():
+    """UC stores names in lower case: a mixed-case spec is sent folded and compares equal to
+    the echo, whether the workspace echoes what it was sent or lower case."""
+    named = [{"name": "churn-champion", **SPEC["config"]["servedEntities"][0]},
+             SPEC["config"]["servedEntities"][1]]  # served-entity names are not UC names
+    mixed = {**SPEC, "config": {**SPEC["config"], "servedEntities": [
+        {**e, "entityName": "Main.ML.Churn"} for e in named],
+        "autoCaptureConfig": {"catalogName": "Main", "schemaName": "ML"}}}
+    want = desired(mixed)
+    assert {e.entity_name for e in want.entities} == {"main.ml.churn"}
+    assert want.auto_capture["catalog_name"] == "main"
+    assert compare.config_diff(want, endpoint().config) == []
+    upper_echo = {**ECHO["config"], "served_entities": [
+        {**e, "entity_name": "MAIN.ML.CHURN"} for e in ECHO["config"]["served_entities"]]}
+    assert compare.config_diff(want, endpoint(config=upper_echo).config) == []
+
+
+def test_a_feature_spec_entity_echoed_without_a_version_is_not_drift():
+    from databricks.sdk.service.serving import EndpointCoreConfigOutput
+
+    from lakeserve.api.servingendpoint import ServingEndpointSpec
+    from lakeserve.resources.servingendpoint.compare import config_diff
+    from lakeserve.resources.servingendpoint.desired import desired_endpoint
+
+    spec = ServingEndpointSpec.model_validate({"config": {"servedEntities": [
+        {"entityName": "main.churn.churn_features", "scaleToZeroEnabled": True}]}})
+    desired = desired_endpoint(spec, "ep", "ns/ep", lambda model, alias: "1")
+    served = EndpointCoreConfigOutput.from_dict({
+        "served_entities": [{"name": "churn_features", "entity_name": "main.churn.churn_features",
+                             "scale_to_zero_enabled": True, "workload_type": "CPU"}],
+        "traffic_config": {"routes": [{"served_entity_name": "churn_features",
+                                       "traffic_percentage": 100}]}})
+    assert config_diff(desired, served) == []

@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -114,10 +113,16 @@ def main(argv: list[str] | None = None) -> int:
         env.cluster.down()
     _print(args, pairs, extra, time.monotonic() - started, workdir)
     if args.json:
-        args.json.write_text(json.dumps([asdict(r) for pair in pairs for r in pair if r]
-                                        + [asdict(r) for r in extra], default=list, indent=1))
+        args.json.write_text(json.dumps([_as_json(r) for pair in pairs for r in pair if r]
+                                        + [_as_json(r) for r in extra], default=list, indent=1))
     results = [r for pair in pairs for r in pair if r] + extra
     return 1 if any(r.failures for r in results) else 0
+
+
+def _as_json(result: Result) -> dict:
+    # Not dataclasses.asdict: it rebuilds a Counter from (key, value) pairs, counting the pairs.
+    return {name: dict(value) if isinstance(value, dict) else value
+            for name, value in vars(result).items()}
 
 
 def _progress(pair: tuple[Result, Result | None], started: float) -> None:

@@ -29,7 +29,7 @@ CATALOG: dict[str, str] = {
 }
 EVENT_ONLY = {reasons.CREATED, reasons.UPDATED, reasons.DELETED, reasons.ORPHANED,
               reasons.ADOPTED, reasons.NOT_OWNED, reasons.DRIFT_CORRECTED,
-              reasons.RECREATED_MISSING, reasons.ALIAS_MOVED}
+              reasons.RECREATED_MISSING, reasons.ALIAS_MOVED, reasons.IN_USE}
 CONDITION_REASONS = set(CATALOG.values()) - EVENT_ONLY
 
 SEEN: set[str] = set()

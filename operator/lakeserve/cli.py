@@ -54,7 +54,7 @@ def _cmd_emulator(args: argparse.Namespace) -> int:
     from lakeserve.emulator.server import serve
 
     return serve(host=args.host, port=args.port, token=args.token, data_dir=args.data_dir,
-                 control=not args.no_control)
+                 workspace_id=args.workspace_id, control=not args.no_control)
 
 
 def _cmd_dev_cluster(args: argparse.Namespace) -> int:
@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="keep the whole workspace here across restarts: registry, Delta "
                                "tables, endpoints, synced tables, functions, statements, "
                                "settings (a temp dir, forgotten on exit, otherwise)")
+    emulator.add_argument("--workspace-id", default=None,
+                          help="the workspace id it reports (tells several local workspaces "
+                               "apart; a fixed id by default)")
     emulator.add_argument("--no-control", action="store_true",
                           help="turn off the test knobs under /_emulator/ (they answer 404), so "
                                "only Databricks' own APIs and clients can set the workspace up")

@@ -1,13 +1,17 @@
 """kopf wiring, and nothing else: watch events go to the scheduler, which runs the engine.
 
-Per kind one watch-event handler and nothing else: no per-object daemons, no kopf deletion
-handlers (the engine keeps its own ``lakeserve.dev/finalizer``), so kopf writes nothing to the
-objects itself. The scheduler runs as one background task from startup to cleanup.
+Per managed kind one watch-event handler, which feeds the scheduler (one timer heap for every
+object, running the engine), and an index of the objects by the workspace they need for their
+own deletion: no per-object daemons, no kopf deletion handlers (the engine keeps its own
+``lakeserve.dev/finalizer``), so kopf writes nothing to those objects. The workspace kinds,
+Workspace and ClusterWorkspace (a few objects), have a daemon each (their worker), a watch-event
+handler and a kopf deletion handler that keeps a workspace object while objects still need it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import random
@@ -16,30 +20,55 @@ from typing import Any
 
 import kopf
 
+from lakeserve.api import WORKSPACE_KINDS
 from lakeserve.api.common import GROUP, VERSION
-from lakeserve.databricks.workspace import WorkspaceProvider
+from lakeserve.api.crd import KindInfo
+from lakeserve.api.workspace import CLUSTER_KIND
+from lakeserve.databricks.clients import ClientBuilder
+from lakeserve.databricks.limiter import HostLimiters
+from lakeserve.databricks.tenants import WorkspaceClients
+from lakeserve.databricks.workspace import WorkspaceProvider, http_session
 from lakeserve.kinds import registrations
 from lakeserve.kube import KubeApi
-from lakeserve.databricks.workspace import http_session
 from lakeserve.metrics import Metrics
 from lakeserve.peering import StreamPauses, follow
+from lakeserve.reconcile.blocking import run_blocking
 from lakeserve.reconcile.engine import Engine, Registration
 from lakeserve.reconcile.scheduler import Scheduler
+from lakeserve.reconcile.workers import WorkerScheduler
+from lakeserve.reconcile.workspacecheck import WorkspaceChecker
+from lakeserve.reconcile.workspaces import WorkspaceResolver, user_key, workspace_key
 from lakeserve.redact import install_log_redaction
+from lakeserve.resources.base import Event
 from lakeserve.settings import Settings
 from lakeserve.sharding import label_selector
 
 log = logging.getLogger(__name__)
 
 
+class KopfEvents:
+    """The workspace check's EventPort, posting through kopf's event queue (which knows where
+    events about cluster-scoped objects go)."""
+
+    def record(self, body: Any, event: Event) -> None:
+        kopf.event(body, type="Warning" if event.warning else "Normal", reason=event.reason,
+                   message=event.message[:1024])
+
+
 class Runtime:
     """What the handlers share; built at operator startup."""
 
     scheduler: Scheduler | None = None
+    workspace_scheduler: WorkerScheduler | None = None
+    resolver: WorkspaceResolver | None = None
     kube: KubeApi | None = None
     executor: ThreadPoolExecutor | None = None
     dispatcher: asyncio.Task | None = None
     pauses: StreamPauses | None = None  # kopf's peering holds the scheduler back
+    builder: ClientBuilder | None = None
+
+    def serves_cluster_workspaces(self, **_: Any) -> bool:
+        return bool(self.resolver and self.resolver.serves_cluster_workspaces)
 
 
 runtime = Runtime()
@@ -48,11 +77,13 @@ runtime = Runtime()
 @kopf.on.startup()
 async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     config = Settings.from_env()
-    # kopf itself writes nothing to the objects: no handler of it needs a finalizer (the engine
-    # keeps its own, lakeserve.dev/finalizer, which kopf must not know as its own -- it would
-    # remove it, as no kopf handler needs it) and no progress or diff-base annotations.
+    # kopf itself writes nothing to the managed objects: no handler of it needs a finalizer
+    # (the engine keeps its own, lakeserve.dev/finalizer, which kopf must not know as its own --
+    # it would remove it, as no kopf handler needs it) and no progress or diff-base annotations.
     settings.posting.reporting_component = "lakeserve"
     settings.persistence.diffbase_storage = NoDiffBase()
+    # Only the workspace kinds have kopf handlers that keep progress (their deletion handler).
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     settings.peering.lifetime = config.peering_lifetime
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
@@ -67,18 +98,39 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     metrics = Metrics()
     if config.metrics_port:
         metrics.serve(config.metrics_port)
-    workspaces = WorkspaceProvider(config, runtime.kube.read_secret,
-                                   on_client=lambda client: metrics.instrument(http_session(client)))
-    engine = Engine(config, workspaces, runtime.kube, runtime.kube, registrations(config),
-                    executor=runtime.executor, metrics=metrics)
+    engine, checker = _engines(config, metrics)
     # Passes at once: several per Databricks thread, so that while some wait for Kubernetes the
     # threads stay busy and a burst of new objects gets its first reads early; a bound at all
     # keeps such a burst from piling up in memory.
     runtime.scheduler = Scheduler(engine, concurrency=4 * config.workers)
+    runtime.workspace_scheduler = WorkerScheduler(checker)
     if runtime.pauses:
         runtime.pauses.attach(runtime.scheduler)
     runtime.dispatcher = asyncio.create_task(runtime.scheduler.run(), name="lakeserve scheduler")
     install_log_redaction()
+
+
+def _engines(config: Settings, metrics: Metrics) -> tuple[Engine, WorkspaceChecker]:
+    """The engine of the managed kinds and the check of the workspace kinds, sharing clients,
+    write limiters and the resolution of workspaces."""
+    def instrument(client: Any) -> None:
+        metrics.instrument(http_session(client))
+
+    runtime.builder = ClientBuilder(config.client_build_timeout)
+    # With shards, each replica takes its part of every workspace's write budget.
+    limiters = HostLimiters(config.writes_per_window, config.write_window, share=config.share_of)
+    default = WorkspaceProvider(config, runtime.kube.read_secret, on_client=instrument,
+                                builder=runtime.builder, limiters=limiters)
+    clients = WorkspaceClients(config, runtime.builder, limiters, on_client=instrument)
+    runtime.resolver = WorkspaceResolver(
+        config, runtime.kube, default, clients, functools.partial(run_blocking, runtime.executor),
+        wake=lambda uid: runtime.workspace_scheduler and runtime.workspace_scheduler.wake(uid))
+    engine = Engine(config, default, runtime.kube, runtime.kube, registrations(config),
+                    executor=runtime.executor, metrics=metrics, tenancy=runtime.resolver)
+    # Events about cluster-scoped ClusterWorkspaces go where kopf puts them.
+    checker = WorkspaceChecker(config, runtime.resolver, runtime.kube, KopfEvents(),
+                               executor=runtime.executor, metrics=metrics)
+    return engine, checker
 
 
 @kopf.on.cleanup()
@@ -87,6 +139,8 @@ async def cleanup(**_: Any) -> None:
         runtime.dispatcher.cancel()
     if runtime.executor:
         runtime.executor.shutdown(wait=False, cancel_futures=True)
+    if runtime.builder:
+        runtime.builder.shutdown()
     if runtime.kube:
         await runtime.kube.close()
 
@@ -99,9 +153,41 @@ def _register(registration: Registration) -> None:
         if runtime.scheduler:
             runtime.scheduler.notice(kind, body, type)
 
+    @kopf.index(GROUP, VERSION, plural, id=f"{plural}_workspace_users")
+    def workspace_users(namespace: str, name: str, spec: kopf.Spec, status: kopf.Status,
+                        **_: Any) -> dict | None:
+        key = user_key(namespace, spec, status)
+        return {key: f"{kind} {namespace}/{name}"} if key else None
+
+
+def _register_workspace_kind(info: KindInfo) -> None:
+    kind, plural = info.kind, info.plural
+    served = runtime.serves_cluster_workspaces if kind == CLUSTER_KIND else None
+
+    @kopf.daemon(GROUP, VERSION, plural, id=f"{plural}-worker", cancellation_timeout=10.0,
+                 when=served)
+    async def worker(body: kopf.Body, stopped: kopf.DaemonStopped, **_: Any) -> None:
+        await runtime.workspace_scheduler.run_worker(kind, body, stopped)
+
+    @kopf.on.event(GROUP, VERSION, plural, id=f"{plural}-notice", when=served)
+    async def notice(body: kopf.Body, **_: Any) -> None:
+        if runtime.workspace_scheduler:
+            runtime.workspace_scheduler.notice(kind, body)
+
+    @kopf.on.delete(GROUP, VERSION, plural, id=f"{plural}-finalize", when=served)
+    async def finalize(body: kopf.Body, **kwargs: Any) -> None:
+        key = workspace_key(kind, body)
+        users = {user for name, index in kwargs.items() if name.endswith("_workspace_users")
+                 for user in index.get(key, [])}
+        delay = await runtime.workspace_scheduler.engine.finalize(kind, body, users)
+        if delay is not None:
+            raise kopf.TemporaryError("objects still need this workspace", delay=delay)
+
 
 for _registration in registrations(Settings()).values():
     _register(_registration)
+for _info in WORKSPACE_KINDS:
+    _register_workspace_kind(_info)
 
 
 def run_operator(namespaces: list[str], all_namespaces: bool, liveness: str | None,

@@ -94,6 +94,12 @@ class KubeApi:
     async def get_object(self, info: KindInfo, namespace: str, name: str) -> Mapping | None:
         return await self._get(_path(info, namespace, name))
 
+    async def namespace_labels(self, name: str) -> dict[str, str] | None:
+        """The labels of a namespace; None when it does not exist."""
+        namespace = await self._get(f"/api/v1/namespaces/{name}")
+        return None if namespace is None else dict(
+            (namespace.get("metadata") or {}).get("labels") or {})
+
     # ---- EventPort -----------------------------------------------------------------------
 
     def record(self, body: Mapping[str, Any], event: Event) -> None:
@@ -102,15 +108,21 @@ class KubeApi:
 
     # ---- Secrets -------------------------------------------------------------------------
 
+    async def read_versioned_secret(self, namespace: str,
+                                    name: str) -> tuple[dict[str, str], str] | None:
+        """A Secret's decoded data and its resourceVersion; None when it does not exist."""
+        secret = await self._get(f"/api/v1/namespaces/{namespace}/secrets/{name}")
+        if secret is None:
+            return None
+        return (_decoded(secret.get("data")),
+                (secret.get("metadata") or {}).get("resourceVersion") or "")
+
     def read_secret(self, namespace: str, name: str) -> dict[str, str] | None:
         """Blocking: for the Databricks worker threads (never the event loop's own)."""
         secret = asyncio.run_coroutine_threadsafe(
             self._get(f"/api/v1/namespaces/{namespace}/secrets/{name}"), self._loop,
         ).result(_SECRET_TIMEOUT)
-        if secret is None:
-            return None
-        return {key: base64.b64decode(value).decode()
-                for key, value in (secret.get("data") or {}).items()}
+        return None if secret is None else _decoded(secret.get("data"))
 
     # ---- requests ------------------------------------------------------------------------
 
@@ -176,7 +188,13 @@ def _message(data: bytes) -> str:
 
 
 def _path(info: KindInfo, namespace: str, name: str) -> str:
+    if info.cluster_scoped:
+        return f"/apis/{GROUP}/{VERSION}/{info.plural}/{name}"
     return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{info.plural}/{name}"
+
+
+def _decoded(data: Mapping[str, str] | None) -> dict[str, str]:
+    return {key: base64.b64decode(value).decode() for key, value in (data or {}).items()}
 
 
 def _event(body: Mapping[str, Any], event: Event, now: str) -> dict:

@@ -29,6 +29,8 @@ _OPERATIONS: list[tuple[re.Pattern, str]] = [
         (r"^/api/2\.0/sql/statements(/[^/]+)?$", "sql/statements"),
         (r"^/api/2\.1/unity-catalog/functions(/[^/]+)?$", "unity-catalog/functions"),
         (r"^/\.well-known/databricks-config$", "host-metadata"),
+        (r"^/api/2\.0/preview/scim/v2/Me$", "scim/Me"),
+        (r"^/oidc/v1/token$", "oidc/token"),
     ]
 ]
 

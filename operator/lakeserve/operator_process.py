@@ -88,7 +88,8 @@ class OperatorProcess:
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
+        """The process id while it runs (a restart would change it)."""
+        return self._process.pid if self.running() else None
 
     def log_tail(self, lines: int = 40) -> str:
         try:

@@ -63,6 +63,16 @@ class Settings:
     # Identity written into the owner tag of endpoints, so two clusters sharing a workspace
     # do not fight over the same endpoint.
     owner_prefix: str = ""
+    # Whether objects without spec.workspaceRef use the default workspace above (environment or
+    # credentials_secret); false makes them stall with WorkspaceNotAllowed.
+    default_workspace: bool = True
+    # The operator's own namespace, where ClusterWorkspace Secrets live; empty: the in-cluster
+    # service account's namespace, else the namespace of credentials_secret.
+    operator_namespace: str = ""
+    # Whether this installation serves ClusterWorkspaces (one installation per cluster should).
+    cluster_workspaces: bool = True
+    # Longest wait for a Databricks client to be set up (host metadata, OAuth discovery).
+    client_build_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         if self.shard_count < 1 or not 0 <= self.shard_index < self.shard_count:
@@ -71,10 +81,15 @@ class Settings:
 
     @property
     def writes_per_window(self) -> int:
-        """This replica's share of the workspace's write limit; 0 means no limit."""
+        """This replica's share of the default write limit; 0 means no limit."""
         if self.write_limit <= 0:
             return 0
-        return self.write_share or max(1, self.write_limit // self.shard_count)
+        return self.write_share or self.share_of(self.write_limit)
+
+    def share_of(self, limit: int) -> int:
+        """This replica's even part of a workspace's write limit (a Workspace's writeLimit):
+        limit / shard_count; 0 stays 0, no limit."""
+        return max(1, limit // self.shard_count) if limit > 0 else 0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -88,7 +103,14 @@ class Settings:
         return cls(**values)
 
 
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
 def _parse(name: str, raw: str, kind: type) -> object:
+    if kind is bool:
+        if raw.strip().lower() not in _BOOLEANS:
+            raise ValueError(f"LAKESERVE_{name.upper()}={raw!r} is not true or false")
+        return _BOOLEANS[raw.strip().lower()]
     try:
         return kind(raw)
     except ValueError as exc:

@@ -112,7 +112,6 @@ import json  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 
-import yaml  # noqa: E402
 from databricks.sdk import WorkspaceClient  # noqa: E402
 from databricks.sdk.config import Config  # noqa: E402
 
@@ -135,6 +134,8 @@ OPERATOR_SETTINGS = {
     "refused_backoff": "2", "refused_backoff_max": "16",
     # the limiter has its own test with its own operator; here it would only slow the suite
     "write_limit": "1000",
+    # credentials Secrets are read again after a second: rotation is seen on the next pass
+    "secret_refresh": "1",
 }
 EMULATOR_SETTINGS = {"serving_create_seconds": 2.0, "serving_update_seconds": 2.0}
 
@@ -163,13 +164,76 @@ class Workspace:
         return self.calls(since)["counts"].get(method_path, 0)
 
 
+class RunRecord:
+    """Every secret value the e2e run used, and what each test namespace showed (events, the
+    lakeserve objects' status) before it was deleted: test_secrets.py scans it all, with the
+    logs, at the end of the run."""
+
+    def __init__(self, kubectl: Kubectl):
+        self.kubectl = kubectl
+        self.secrets: set[str] = set()
+        self.texts: list[tuple[str, str]] = []  # (where, what it showed)
+
+    def secret(self, *values: str | None) -> None:
+        self.secrets.update(v for v in values if v and len(v) >= 8)
+
+    def snapshot(self, namespace: str) -> None:
+        """Keep the namespace's events and objects, and learn its Secrets' values."""
+        for what in ("events", "lakeserve"):
+            shown = self.kubectl("get", what, "-n", namespace, "-o", "json", check=False)
+            self.texts.append((f"{what} in {namespace}", shown.stdout))
+        secrets = self.kubectl("get", "secrets", "-n", namespace, "-o", "json", check=False)
+        if secrets.returncode == 0:
+            for item in json.loads(secrets.stdout)["items"]:
+                self.secret(*(_decoded(value) for key, value in (item.get("data") or {}).items()
+                              if _sensitive(key)))
+
+
+def _sensitive(key: str) -> bool:
+    """Keys whose values are secrets (a host or a client id may be shown anywhere)."""
+    return any(word in key.upper() for word in ("TOKEN", "SECRET", "PASSWORD"))
+
+
+def _decoded(value: str) -> str:
+    import base64
+
+    return base64.b64decode(value).decode(errors="replace")
+
+
 @pytest.fixture(scope="session")
-def workspace() -> Iterator[Workspace]:
+def run_record(kubectl: Kubectl) -> RunRecord:
+    return RunRecord(kubectl)
+
+
+@pytest.fixture(scope="session")
+def workspace(run_record: RunRecord) -> Iterator[Workspace]:
     host, token = os.environ.get(REAL_HOST_VARIABLE), os.environ.get(REAL_TOKEN_VARIABLE)
+    run_record.secret(token)
     if host and token:
         yield Workspace(host, token, None)
         return
     with EmulatorProcess(settings=EMULATOR_SETTINGS) as emulator:
+        run_record.secret(emulator.token)
+        yield Workspace(emulator.host, emulator.token, emulator)
+
+
+# The second local workspace: another host, token, OAuth client and workspace id. Its OAuth
+# tokens live a few seconds, so every test using it sees them refreshed.
+SECOND_WORKSPACE_ID = "2222222222222222"
+SECOND_OAUTH_CLIENT = "lakeserve-e2e-service-principal"
+OAUTH_TOKEN_SECONDS = 6
+
+
+@pytest.fixture(scope="session")
+def second_workspace(run_record: RunRecord) -> Iterator[Workspace]:
+    import secrets as random
+
+    client_secret = random.token_urlsafe(24)
+    with EmulatorProcess(settings={**EMULATOR_SETTINGS, "oauth_token_seconds":
+                                   OAUTH_TOKEN_SECONDS},
+                         workspace_id=SECOND_WORKSPACE_ID, client_id=SECOND_OAUTH_CLIENT,
+                         client_secret=client_secret) as emulator:
+        run_record.secret(emulator.token, client_secret)
         yield Workspace(emulator.host, emulator.token, emulator)
 
 
@@ -225,7 +289,9 @@ class Cluster:
         self.kubectl, self.namespace = kubectl, namespace
 
     def apply(self, manifest: dict | str, check: bool = True):
-        text = manifest if isinstance(manifest, str) else yaml.safe_dump(manifest)
+        # A dict goes as JSON: PyYAML leaves strings such as 396e17 (a random suffix) unquoted,
+        # and kubectl's YAML reads them as numbers.
+        text = manifest if isinstance(manifest, str) else json.dumps(manifest)
         return self.kubectl("apply", "-n", self.namespace, "-f", "-", input=text, check=check)
 
     def get(self, kind: str, name: str) -> dict | None:
@@ -258,8 +324,9 @@ class Cluster:
 
 
 @pytest.fixture
-def namespaces(kubectl: Kubectl) -> Iterator[Callable[[str], Cluster]]:
-    """Makes test namespaces (``prefix`` + random suffix), deleted after the test."""
+def namespaces(kubectl: Kubectl, run_record: RunRecord) -> Iterator[Callable[[str], Cluster]]:
+    """Makes test namespaces (``prefix`` + random suffix), deleted after the test (what they
+    showed is kept in the run record first)."""
     made: list[str] = []
 
     def make(prefix: str = E2E_PREFIX) -> Cluster:
@@ -270,7 +337,16 @@ def namespaces(kubectl: Kubectl) -> Iterator[Callable[[str], Cluster]]:
 
     yield make
     for namespace in made:
+        run_record.snapshot(namespace)
         kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "last: runs after every other test of the session")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)  # stable
 
 
 @pytest.fixture

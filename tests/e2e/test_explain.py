@@ -16,6 +16,11 @@ FIELDS = [
     ("featurefunction.spec.warehouseId", "CREATE OR REPLACE FUNCTION"),
     ("featurespec.spec.features.featureFunction.udfRef", "the spec waits until it is Ready"),
     ("featurespec.spec.features.featureLookup.lookupKeys", "matched, in order, to the table's"),
+    ("workspace.spec.credentialsSecretRef", "keys of exactly one auth method"),
+    ("clusterworkspace.spec.allowedNamespaces", "{} admits every namespace"),
+    ("workspace.status.identity", "application id"),
+    ("servingendpoint.spec.workspaceRef.namespace", "Only this object's own namespace"),
+    ("featurespec.spec.workspaceRef.name", "metadata.name of it"),
 ]
 
 

@@ -1,4 +1,9 @@
-"""Credentials never appear in logs, events, status or error messages."""
+"""Credentials never appear in logs, events, status or error messages.
+
+The last test of the session scans everything the run produced for every secret value it used
+(tests/e2e/conftest.py's RunRecord): every log file of the run, the events and lakeserve objects
+of each test namespace as they were before it was deleted, and what is still in the cluster.
+"""
 
 from __future__ import annotations
 
@@ -24,9 +29,10 @@ def endpoint(name):
 
 @pytest.mark.produces(reasons.CREDENTIALS_INVALID)
 def test_rejected_token_is_reported_without_its_value(kubeconfig, workspace, crds, namespaces,
-                                                      tmp_path):
+                                                      tmp_path, run_record):
     workspace.require_emulator()
     wrong_token = f"dapi{uuid.uuid4().hex}{uuid.uuid4().hex[:8]}"
+    run_record.secret(wrong_token)
     log = tmp_path / "operator.log"
     cluster = namespaces(PREFIX)
     with OperatorProcess(kubeconfig, workspace.host, wrong_token, log, verbose=True,
@@ -50,3 +56,19 @@ def test_working_token_is_not_in_the_session_operator_log(operator, workspace, c
     cluster.apply(endpoint("secret-ok"))
     cluster.wait("servingendpoint", "secret-ok")
     assert workspace.token not in operator.log_path.read_text()
+
+
+@pytest.mark.last
+@pytest.mark.timeout(180)
+def test_no_secret_value_anywhere_in_the_run(run_record, kubectl, tmp_path_factory):
+    texts = list(run_record.texts)
+    for args in (("events", "-A"), ("lakeserve", "-A"), ("clusterworkspaces",)):
+        shown = kubectl("get", *args, "-o", "json", check=False, timeout=120)
+        texts.append((f"kubectl get {' '.join(args)}", shown.stdout))
+    logs = sorted(tmp_path_factory.getbasetemp().rglob("*.log"))
+    texts += [(str(path), path.read_text(errors="replace")) for path in logs]
+    assert run_record.secrets, "the run registered the secrets it used"
+    assert any("operator" in where for where, _ in texts), "operator logs were scanned"
+    found = sorted({where for where, text in texts for value in run_record.secrets
+                    if value in text})
+    assert not found, f"a secret value appears in: {found}"

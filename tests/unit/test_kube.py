@@ -145,3 +145,27 @@ def test_a_secret_is_read_from_a_worker_thread():
 
     found, _ = run(from_a_thread, server)
     assert found == {"dbx": {"DATABRICKS_HOST": "https://x"}, "gone": None}
+
+
+def test_workspace_reads_a_versioned_secret_namespace_labels_and_cluster_objects():
+    from lakeserve.api import workspace
+
+    server = ApiServer()
+    server.answers[("GET", "/api/v1/namespaces/team/secrets/dbx")] = (200, {
+        "metadata": {"resourceVersion": "7"},
+        "data": {"DATABRICKS_TOKEN": base64.b64encode(b"t").decode()}})
+    server.answers[("GET", "/api/v1/namespaces/team")] = (200, {
+        "metadata": {"labels": {"tier": "prod"}}})
+    server.answers[("GET", "/api/v1/namespaces/gone")] = (404, {})
+    cluster_path = f"/apis/lakeserve.dev/v1alpha1/{workspace.CLUSTER_INFO.plural}/shared"
+    server.answers[("GET", cluster_path)] = (200, {"metadata": {"name": "shared"}})
+
+    async def reads(kube):
+        return (await kube.read_versioned_secret("team", "dbx"),
+                await kube.namespace_labels("team"), await kube.namespace_labels("gone"),
+                await kube.get_object(workspace.CLUSTER_INFO, "", "shared"))
+
+    (secret, labels, none, shared), _ = run(reads, server)
+    assert secret == ({"DATABRICKS_TOKEN": "t"}, "7")
+    assert (labels, none) == ({"tier": "prod"}, None)
+    assert shared == {"metadata": {"name": "shared"}}, "a cluster-scoped path has no namespace"

@@ -17,6 +17,8 @@ OPERATIONS = [
     ("query strings are ignored", "GET", "/api/2.1/unity-catalog/models/m.s.x/aliases/champion?x=1",
      "GET models/{name}/aliases/{alias}"),
     ("unknown paths are bucketed", "GET", "/api/2.0/clusters/list", "GET other"),
+    ("the workspace check", "GET", "/api/2.0/preview/scim/v2/Me", "GET scim/Me"),
+    ("OAuth token grants", "POST", "/oidc/v1/token", "POST oidc/token"),
 ]
 
 

@@ -19,3 +19,14 @@ def test_environment_overrides_with_types():
 def test_bad_values_name_the_variable():
     with pytest.raises(ValueError, match="LAKESERVE_WRITE_LIMIT"):
         Settings.from_env({"LAKESERVE_WRITE_LIMIT": "many"})
+
+
+@pytest.mark.parametrize("raw, expected", [("false", False), ("False", False), ("0", False),
+                                           ("true", True), ("yes", True)])
+def test_flags_read_true_and_false(raw, expected):
+    assert Settings.from_env({"LAKESERVE_DEFAULT_WORKSPACE": raw}).default_workspace is expected
+
+
+def test_a_flag_that_is_neither_is_refused():
+    with pytest.raises(ValueError, match="LAKESERVE_DEFAULT_WORKSPACE='off' is not true or false"):
+        Settings.from_env({"LAKESERVE_DEFAULT_WORKSPACE": "off"})

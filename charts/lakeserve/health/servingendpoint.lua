@@ -42,7 +42,7 @@ local metadata = obj.metadata or {}
 local status = obj.status
 if metadata.deletionTimestamp ~= nil then
   hs.status = "Progressing"
-  hs.message = "being deleted: the operator removes the Databricks object (or orphans it) first"
+  hs.message = "being deleted: the operator cleans up first (the Databricks object, or a workspace's users)"
   return hs
 end
 if status == nil or status.conditions == nil then

@@ -45,7 +45,25 @@ app.kubernetes.io/component: operator
 {{- end }}
 
 {{- define "lakeserve.credentialsSecret" -}}
-{{- required "databricks.credentialsSecret is required: the name of an existing Secret in the release namespace with DATABRICKS_HOST and DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET)" .Values.databricks.credentialsSecret }}
+{{- if .Values.databricks.defaultWorkspace }}
+{{- required "databricks.credentialsSecret is required: the name of an existing Secret in the release namespace with DATABRICKS_HOST and DATABRICKS_TOKEN (or DATABRICKS_CLIENT_ID/DATABRICKS_CLIENT_SECRET), or set databricks.defaultWorkspace=false to use only Workspace/ClusterWorkspace objects" .Values.databricks.credentialsSecret }}
+{{- end }}
+{{- end }}
+
+{{/* The Secrets of the release namespace the operator reads, as JSON: [] means any of them. */}}
+{{- define "lakeserve.ownSecrets" -}}
+{{- $names := list }}
+{{- if .Values.databricks.defaultWorkspace }}
+{{- $names = append $names (include "lakeserve.credentialsSecret" .) }}
+{{- end }}
+{{- if .Values.workspaces.cluster }}
+{{- if not .Values.workspaces.clusterSecrets }}
+{{- $names = list "*" }}
+{{- else }}
+{{- $names = concat $names .Values.workspaces.clusterSecrets }}
+{{- end }}
+{{- end }}
+{{- toJson (uniq $names) }}
 {{- end }}
 
 {{- define "lakeserve.peeringName" -}}
@@ -124,20 +142,45 @@ http://0.0.0.0:8080/healthz
 8080
 {{- end }}
 
-{{/* Rules on the lakeserve kinds: what kopf and the operator's own calls use. */}}
+{{/* Rules on the namespaced lakeserve kinds: what kopf and the operator's own calls use. */}}
 {{- define "lakeserve.rules.objects" -}}
 # kopf lists and watches the objects, and patches them (finalizer, handler progress annotations);
-# the engine reads other lakeserve objects it depends on (get).
+# the engine reads the objects an object depends on and the Workspace it names (get).
 - apiGroups: [lakeserve.dev]
-  resources: [servingendpoints, onlinetables, featurefunctions, featurespecs]
+  resources: [servingendpoints, onlinetables, featurefunctions, featurespecs, workspaces]
   verbs: [get, list, watch, patch]
 # The engine writes status (observedGeneration, conditions, observed facts) through /status.
 - apiGroups: [lakeserve.dev]
   resources: [servingendpoints/status, onlinetables/status, featurefunctions/status,
-              featurespecs/status]
+              featurespecs/status, workspaces/status]
   verbs: [patch]
 # kopf posts core/v1 Events (not events.k8s.io) for every Databricks write and failure.
 - apiGroups: [""]
   resources: [events]
   verbs: [create]
+{{- if .Values.workspaces.namespaced }}
+# A Workspace's credentials Secret, read by name from the Workspace's own namespace (get only:
+# never listed or watched).
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get]
+{{- end }}
+{{- end }}
+
+{{/* Rules on ClusterWorkspaces and what their allowedNamespaces read: always cluster-wide. */}}
+{{- define "lakeserve.rules.clusterWorkspaces" -}}
+# kopf lists and watches ClusterWorkspaces (whether or not this installation serves them).
+- apiGroups: [lakeserve.dev]
+  resources: [clusterworkspaces]
+  verbs: [{{ if .Values.workspaces.cluster }}get, {{ end }}list, watch{{ if .Values.workspaces.cluster }}, patch{{ end }}]
+{{- if .Values.workspaces.cluster }}
+# Their status (Ready, the workspace id and identity).
+- apiGroups: [lakeserve.dev]
+  resources: [clusterworkspaces/status]
+  verbs: [patch]
+# A namespace's labels decide whether a ClusterWorkspace admits its objects (get by name).
+- apiGroups: [""]
+  resources: [namespaces]
+  verbs: [get]
+{{- end }}
 {{- end }}

@@ -166,8 +166,8 @@ class Condition(CamelModel):
         default=None, description="When status last changed (RFC 3339).")
 
 
-class StatusBase(CamelModel):
-    """Fields every kind's status carries."""
+class ConditionedStatus(CamelModel):
+    """Fields the status of every lakeserve kind carries."""
 
     observed_generation: int | None = Field(
         default=None, description="The metadata.generation the operator last reconciled.")
@@ -176,6 +176,21 @@ class StatusBase(CamelModel):
         description="Ready, Reconciling and Stalled, following Kubernetes API conventions.",
         json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
     )
+
+
+class ManagedWorkspace(CamelModel):
+    """The Databricks workspace a managed object was last reconciled in."""
+
+    kind: str = Field(description="Workspace, ClusterWorkspace, or Default (the operator's).")
+    name: str | None = Field(default=None, description="Its metadata.name (not for Default).")
+    host: str = Field(description="The workspace URL, normalized.")
+
+
+class StatusBase(ConditionedStatus):
+    """Fields every managed kind's status carries."""
+
+    workspace: ManagedWorkspace | None = Field(
+        default=None, description="The workspace this object was last reconciled in.")
     owned: Ownership | None = Field(
         default=None, description="The Databricks object this resource created or adopted.")
     backoff: Backoff | None = Field(

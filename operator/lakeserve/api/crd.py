@@ -32,6 +32,7 @@ class KindInfo:
     description: str
     printer_columns: list[dict[str, Any]] = field(default_factory=list)
     root_validations: list[dict[str, Any]] = field(default_factory=list)
+    cluster_scoped: bool = False
 
     @property
     def crd_name(self) -> str:
@@ -139,7 +140,7 @@ def custom_resource_definition(info: KindInfo) -> dict[str, Any]:
                 "shortNames": info.short_names,
                 "categories": [CATEGORY],
             },
-            "scope": "Namespaced",
+            "scope": "Cluster" if info.cluster_scoped else "Namespaced",
             "versions": [{
                 "name": VERSION,
                 "served": True,

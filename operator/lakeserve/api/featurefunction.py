@@ -23,6 +23,7 @@ from lakeserve.api.common import (
     validations,
 )
 from lakeserve.api.crd import KindInfo, ready_columns
+from lakeserve.api.workspace import WORKSPACE_REF_DESCRIPTION, WorkspaceReference, workspace_ref_rule
 
 KIND = "FeatureFunction"
 PLURAL = "featurefunctions"
@@ -71,6 +72,7 @@ class FeatureFunctionSpec(CamelModel):
             cel("self.name == oldSelf.name",
                 "name is part of the function's identity and cannot change; create a new "
                 "FeatureFunction instead", reason="FieldValueForbidden", field_path=".name"),
+            workspace_ref_rule(),
         )
     }
 
@@ -107,6 +109,8 @@ class FeatureFunctionSpec(CamelModel):
         default=DeletionPolicy.DELETE, description=DELETION_POLICY_DESCRIPTION)
     management_policy: ManagementPolicy = Field(
         default=ManagementPolicy.FULL, description=MANAGEMENT_POLICY_DESCRIPTION)
+    workspace_ref: WorkspaceReference | None = Field(
+        default=None, description=WORKSPACE_REF_DESCRIPTION)
 
     @property
     def full_name(self) -> str:

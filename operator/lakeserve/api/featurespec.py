@@ -29,6 +29,11 @@ from lakeserve.api.common import (
     validations,
 )
 from lakeserve.api.crd import KindInfo, ready_columns
+from lakeserve.api.workspace import (
+    WORKSPACE_REF_DESCRIPTION,
+    WorkspaceReference,
+    workspace_ref_rule,
+)
 
 KIND = "FeatureSpec"
 PLURAL = "featurespecs"
@@ -163,8 +168,8 @@ class FunctionFeature(CamelModel):
         json_schema_extra=_three_level("udf"))
     udf_ref: FunctionReference | None = Field(
         default=None,
-        description="A FeatureFunction object in this namespace; the spec waits until it is "
-                    "Ready and uses its function. Exclusive with udf.")
+        description="A FeatureFunction object in this namespace and the spec's workspace; the "
+                    "spec waits until it is Ready and uses its function. Exclusive with udf.")
     input_bindings: list[InputBinding] | None = Field(
         default=None, max_length=64,
         description="The function's parameters and what is passed to each.",
@@ -211,6 +216,7 @@ class FeatureSpecSpec(CamelModel):
                 "duplicate output name: two featureFunction entries produce the same output "
                 "(it defaults to the function's name); set output on one of them",
                 reason="FieldValueInvalid", field_path=".features"),
+            workspace_ref_rule(),
         )
     }
 
@@ -226,15 +232,17 @@ class FeatureSpecSpec(CamelModel):
         default=None, **_columns("Output columns to leave out (e.g. the lookup keys)."))
     depends_on: list[ObjectReference] | None = Field(
         default=None, max_length=32,
-        description="OnlineTable and FeatureFunction objects in this namespace that must be "
-                    "Ready before the spec is created (functions named by udfRef are waited for "
-                    "anyway).")
+        description="OnlineTable and FeatureFunction objects in this namespace and in the "
+                    "spec's workspace that must be Ready before the spec is created (functions "
+                    "named by udfRef are waited for anyway).")
     deletion_policy: DeletionPolicy = Field(
         default=DeletionPolicy.DELETE, description=DELETION_POLICY_DESCRIPTION)
     management_policy: ManagementPolicy = Field(
         default=ManagementPolicy.FULL, description=MANAGEMENT_POLICY_DESCRIPTION)
     update_policy: UpdatePolicy = Field(
         default=UpdatePolicy.UPDATE, description=UPDATE_POLICY_DESCRIPTION)
+    workspace_ref: WorkspaceReference | None = Field(
+        default=None, description=WORKSPACE_REF_DESCRIPTION)
 
     def dependencies(self) -> list[ObjectReference]:
         """dependsOn, and the FeatureFunction objects udfRef names."""

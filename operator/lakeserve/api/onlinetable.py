@@ -27,6 +27,7 @@ from lakeserve.api.common import (
     validations,
 )
 from lakeserve.api.crd import KindInfo, ready_columns
+from lakeserve.api.workspace import WORKSPACE_REF_DESCRIPTION, WorkspaceReference, workspace_ref_rule
 
 KIND = "OnlineTable"
 PLURAL = "onlinetables"
@@ -94,6 +95,7 @@ class OnlineTableSpec(CamelModel):
             cel("self.name != self.sourceTableFullName",
                 "name must differ from sourceTableFullName: the online copy is a new table",
                 reason="FieldValueInvalid", field_path=".name"),
+            workspace_ref_rule(),
         )
     }
 
@@ -146,6 +148,8 @@ class OnlineTableSpec(CamelModel):
         default=ManagementPolicy.FULL, description=MANAGEMENT_POLICY_DESCRIPTION)
     update_policy: UpdatePolicy = Field(
         default=UpdatePolicy.UPDATE, description=UPDATE_POLICY_DESCRIPTION)
+    workspace_ref: WorkspaceReference | None = Field(
+        default=None, description=WORKSPACE_REF_DESCRIPTION)
 
 
 class OnlineTableStatus(StatusBase):

@@ -13,6 +13,7 @@ from enum import Enum
 from pydantic import Field
 
 from lakeserve.api.crd import KindInfo, ready_columns
+from lakeserve.api.workspace import WORKSPACE_REF_DESCRIPTION, WorkspaceReference, workspace_ref_rule
 from lakeserve.api.common import (
     DELETION_POLICY_DESCRIPTION,
     MANAGEMENT_POLICY_DESCRIPTION,
@@ -432,6 +433,7 @@ class ServingEndpointSpec(CamelModel):
             immutable("routeOptimized", "create-only on Databricks", unless_recreate=True),
             immutable("description", "create-only on Databricks", unless_recreate=True),
             immutable("budgetPolicyId", "create-only on Databricks", unless_recreate=True),
+            workspace_ref_rule(),
             *AUTO_CAPTURE_RULES,
         )
     }
@@ -471,6 +473,9 @@ class ServingEndpointSpec(CamelModel):
         default=None, max_length=32,
         description="FeatureFunction, OnlineTable and FeatureSpec objects in this namespace that "
                     "must be Ready before the endpoint is created or updated.")
+
+    workspace_ref: WorkspaceReference | None = Field(
+        default=None, description=WORKSPACE_REF_DESCRIPTION)
 
     def endpoint_name(self, metadata_name: str) -> str:
         return self.name or metadata_name

@@ -13,12 +13,14 @@ from importlib import resources
 from lakeserve.api import KINDS
 
 _HERE = resources.files(__package__)
+# Kinds that share another kind's Healthy message.
+_DETAIL_OF = {"ClusterWorkspace": "Workspace"}
 
 
 def render(kind: str) -> str:
     """The complete health script of one kind."""
     template = (_HERE / "health.lua").read_text()
-    detail = (_HERE / f"{kind.lower()}_detail.lua").read_text()
+    detail = (_HERE / f"{_DETAIL_OF.get(kind, kind).lower()}_detail.lua").read_text()
     return template.replace("{{KIND}}", kind).replace("{{DETAIL}}\n", detail)
 
 

@@ -54,6 +54,11 @@ class WriteLimiter:
         if wait > 0:
             raise RateLimited(wait)
 
+    def reconfigure(self, limit: int, window: float) -> None:
+        """A new limit and window; the writes already taken still count."""
+        with self._lock:
+            self.limit, self.window = limit, window
+
     def pause(self, seconds: float) -> None:
         """The workspace throttled us: no writes for ``seconds``."""
         with self._lock:
@@ -68,3 +73,64 @@ class WriteLimiter:
         if len(self._taken) < self.limit:
             return pause
         return max(pause, self._taken[0] + self.window - now)
+
+
+class HostLimiters:
+    """One WriteLimiter per workspace host, shared by every namespace and by every Workspace,
+    ClusterWorkspace and the default workspace naming that host.
+
+    A Workspace's ``spec.writeLimit`` overrides the default for its host. When several objects
+    naming one host disagree, the strictest applies: the fewest operations per second, then the
+    fewest operations. An override goes when its object does.
+
+    ``share`` turns a workspace's limit into this replica's part of it (shards split each
+    workspace's budget); ``limit`` is the default already as this replica's part.
+    """
+
+    def __init__(self, limit: int = DEFAULT_LIMIT, window: float = DEFAULT_WINDOW_SECONDS,
+                 clock: Callable[[], float] = time.monotonic,
+                 share: Callable[[int], int] = lambda limit: limit):
+        self._default = (limit, window)
+        self._clock = clock
+        self._share = share
+        self._lock = threading.Lock()
+        self._limiters: dict[str, WriteLimiter] = {}
+        self._overrides: dict[str, dict[str, tuple[int, float]]] = {}
+
+    def for_host(self, host: str) -> WriteLimiter:
+        with self._lock:
+            if host not in self._limiters:
+                limit, window = self._effective(host)
+                self._limiters[host] = WriteLimiter(limit, window, self._clock)
+            return self._limiters[host]
+
+    def claim(self, source: str, host: str, limit: tuple[int, float] | None) -> None:
+        """``source`` (e.g. "Workspace ns/name") names ``host``, asking for ``limit`` (operations,
+        window seconds) or for the default (None)."""
+        with self._lock:
+            touched = self._withdraw_locked(source)
+            if limit is not None:
+                self._overrides.setdefault(host, {})[source] = limit
+                touched.add(host)
+            self._reconfigure_locked(touched)
+
+    def withdraw(self, source: str) -> None:
+        """``source`` is gone: its limit no longer counts."""
+        with self._lock:
+            self._reconfigure_locked(self._withdraw_locked(source))
+
+    def _withdraw_locked(self, source: str) -> set[str]:
+        return {host for host, claims in self._overrides.items()
+                if claims.pop(source, None) is not None}
+
+    def _reconfigure_locked(self, hosts: set[str]) -> None:
+        for host in hosts:
+            if host in self._limiters:
+                self._limiters[host].reconfigure(*self._effective(host))
+
+    def _effective(self, host: str) -> tuple[int, float]:
+        claims = list((self._overrides.get(host) or {}).values())
+        if not claims:
+            return self._default
+        limit, window = min(claims, key=lambda claim: (claim[0] / claim[1], claim[0]))
+        return self._share(limit), window

@@ -23,8 +23,9 @@ from databricks.sdk.clock import Clock
 from databricks.sdk.config import Config
 
 from lakeserve import __version__
+from lakeserve.databricks.clients import ClientBuilder, normalize_host, unreachable_cause
 from lakeserve.databricks.errors import RetryDeferred, without_config_dump
-from lakeserve.databricks.limiter import WriteLimiter
+from lakeserve.databricks.limiter import HostLimiters, WriteLimiter
 from lakeserve.redact import redact, register_secret
 from lakeserve.settings import Settings
 
@@ -94,15 +95,18 @@ class WorkspaceProvider:
     """Hands out the Workspace for the configured credentials, building it on first use."""
 
     def __init__(self, settings: Settings, secret_reader: SecretReader | None = None,
-                 on_client: Callable[[WorkspaceClient], None] | None = None):
+                 on_client: Callable[[WorkspaceClient], None] | None = None,
+                 builder: ClientBuilder | None = None, limiters: HostLimiters | None = None):
         self._settings = settings
         self._secret_reader = secret_reader
         self._on_client = on_client  # e.g. metrics instrumenting the client's HTTP session
+        self._builder = builder or ClientBuilder(settings.client_build_timeout)
+        self._limiters = limiters or HostLimiters(
+            settings.writes_per_window, settings.write_window, share=settings.share_of)
         self._lock = threading.Lock()
         self._workspace: Workspace | None = None
         self._fingerprint: str | None = None
         self._checked_at = 0.0
-        self._limiters: dict[str, WriteLimiter] = {}
 
     def get(self) -> Workspace:
         """Blocking (may do network I/O): call it from a worker thread."""
@@ -144,6 +148,14 @@ class WorkspaceProvider:
     def _build(self, attributes: dict[str, str]) -> Workspace:
         for key in SENSITIVE_ATTRIBUTES:
             register_secret(attributes.get(key))
+        host_hint = attributes.get("host") or os.environ.get("DATABRICKS_HOST") or "the workspace"
+        key = ("Default", _fingerprint(attributes))
+        client = self._builder.get(key, lambda: self._construct(attributes), host_hint)
+        self._builder.forget(lambda k: k[0] != "Default" or k == key)
+        host = normalize_host(client.config.host)
+        return Workspace(client=client, host=host, limiter=self._limiters.for_host(host))
+
+    def _construct(self, attributes: dict[str, str]) -> WorkspaceClient:
         try:
             config = Config(
                 **attributes,
@@ -154,6 +166,7 @@ class WorkspaceProvider:
                 product_version=__version__,
             )
         except ValueError as exc:
+            unreachable_cause(exc, attributes.get("host") or "the workspace")
             raise CredentialsError(
                 CREDENTIALS_INVALID, f"the Databricks SDK cannot use the credentials from "
                 f"{self.source}: {without_config_dump(str(exc))}; fix them there (with several "
@@ -165,19 +178,11 @@ class WorkspaceProvider:
                 CREDENTIALS_NOT_FOUND,
                 "no Databricks host configured: set DATABRICKS_HOST (and a token or OAuth client) "
                 "in the operator's environment or LAKESERVE_CREDENTIALS_SECRET")
-        host = config.host.rstrip("/")
         client = WorkspaceClient(config=config)
         size_connection_pools(client, self._settings.workers)
         if self._on_client:
             self._on_client(client)
-        return Workspace(client=client, host=host, limiter=self._limiter_for(host))
-
-    def _limiter_for(self, host: str) -> WriteLimiter:
-        # One limiter per workspace host, surviving credential rotation.
-        if host not in self._limiters:
-            self._limiters[host] = WriteLimiter(self._settings.writes_per_window,
-                                                self._settings.write_window)
-        return self._limiters[host]
+        return client
 
 
 def http_session(client: WorkspaceClient) -> requests.Session:

@@ -19,8 +19,10 @@ from pathlib import Path
 from lakeserve.devcluster.build import Binaries, ensure_binaries
 from lakeserve.devcluster.cache import file_lock
 from lakeserve.devcluster.components import (
+    AUDIT_POLICY,
     apiserver_command,
     apiserver_url,
+    audit_flags,
     controller_manager_command,
     etcd_command,
     etcd_url,
@@ -89,8 +91,9 @@ class DevCluster:
     def __init__(self, directory: str | Path, *, cache_dir: Path | None = None,
                  ready_timeout: float = 180.0, stop_timeout: float = 15.0,
                  audit_policy: Path | None = None):
-        """``audit_policy``: an audit policy file; the API server then logs what it selects to
-        ``logs/audit.log`` (see ``audit_log``)."""
+        """``audit_policy``: an audit policy file of the caller's (e.g. a benchmark counting
+        writes) instead of the default one, which records who reads Secrets; either way the API
+        server logs what it selects to ``logs/audit.log``."""
         self.directory = Path(directory).resolve()
         self.audit_policy = audit_policy
         self.cache_dir = cache_dir
@@ -104,10 +107,6 @@ class DevCluster:
     @property
     def logs(self) -> Path:
         return self.directory / "logs"
-
-    @property
-    def audit_log(self) -> Path:
-        return self.logs / "audit.log"
 
     def up(self) -> Path:
         """Start the cluster unless it already runs; the kubeconfig path either way."""
@@ -138,8 +137,8 @@ class DevCluster:
 
     def restart_apiserver(self) -> None:
         """Stop the running kube-apiserver (SIGTERM) and start it again on the same port, with
-        the same certificates and etcd: clients keep their kubeconfig and see a short outage,
-        the way a control-plane upgrade looks to an operator."""
+        the same certificates, etcd and audit log: clients keep their kubeconfig and see a short
+        outage, the way a control-plane upgrade looks to an operator."""
         with self._lock():
             state = load_state(self.directory)
             if state is None or not _all_running(state):
@@ -151,7 +150,7 @@ class DevCluster:
             index = state.processes.index(old)
             new = spawn(KUBE_APISERVER, apiserver_command(
                 binaries.kube_apiserver, credentials, state.ports[KUBE_APISERVER],
-                state.ports[ETCD]), self.logs / f"{KUBE_APISERVER}.log")
+                state.ports[ETCD], audit=self._audit()), self.logs / f"{KUBE_APISERVER}.log")
             state.processes[index] = new
             save_state(self.directory, state)
             self._wait(state, _api_probe(state.server, "kube-apiserver to be ready again",
@@ -214,9 +213,9 @@ class DevCluster:
                                                    ports[ETCD], ports[_ETCD_PEER]))
             self._wait(state, Probe("etcd to report healthy", f"{etcd_url(ports[ETCD])}/health"),
                        deadline)
-            audit = (self.audit_policy, self.audit_log) if self.audit_policy else None
             self._launch(state, KUBE_APISERVER, apiserver_command(
-                binaries.kube_apiserver, credentials, ports[KUBE_APISERVER], ports[ETCD], audit))
+                binaries.kube_apiserver, credentials, ports[KUBE_APISERVER], ports[ETCD],
+                audit=self._audit()))
             self._wait(state, _api_probe(server, "kube-apiserver to be ready", "/readyz",
                                          credentials), deadline)
             self._launch(state, KUBE_CONTROLLER_MANAGER, controller_manager_command(
@@ -240,6 +239,19 @@ class DevCluster:
             raise
         say(f"up in {elapsed_since(started)}: {server}")
         return self.kubeconfig
+
+    @property
+    def audit_log(self) -> Path:
+        """Every request about Secrets (who, which, verb; never the data), one JSON per line."""
+        return self.logs / "audit.log"
+
+    def _audit(self) -> list[str]:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        if self.audit_policy:
+            return audit_flags(self.audit_policy, self.audit_log, batch=True)
+        policy = self.directory / "audit-policy.yaml"
+        policy.write_text(AUDIT_POLICY)
+        return audit_flags(policy, self.audit_log)
 
     def _launch(self, state: ClusterState, name: str, argv: list[str]) -> None:
         state.processes.append(spawn(name, argv, self.logs / f"{name}.log"))

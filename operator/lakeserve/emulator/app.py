@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from lakeserve.emulator import control as control_knobs
-from lakeserve.emulator import oauth
+from lakeserve.emulator import identity, oauth
 from lakeserve.emulator.auth import ClientCredentials, TokenAuthority
 from lakeserve.emulator.calllog import CallLog
 from lakeserve.emulator.clock import Clock, SystemClock
@@ -58,7 +58,7 @@ def create_app(token: str, data_dir: str | Path | None = None, *,
                client_id: str | None = None, client_secret: str | None = None,
                settings: EmulatorSettings | dict[str, Any] | None = None,
                clock: Clock | None = None, persist: bool | None = None,
-               control: bool = True) -> FastAPI:
+               control: bool = True, workspace_id: str | None = None) -> FastAPI:
     """The emulator as an ASGI app.
 
     ``token`` is the Bearer token clients must send; with ``client_id``/``client_secret`` OAuth
@@ -67,6 +67,7 @@ def create_app(token: str, data_dir: str | Path | None = None, *,
     every other area's state is kept in ``<data_dir>/workspace-state.db`` and restored from it at
     startup. ``settings`` are the startup values ``POST /_emulator/reset`` returns to. ``control``
     False turns off everything under ``/_emulator/`` (they answer 404 like any unknown path).
+    ``workspace_id`` tells two local workspaces apart (a fixed id otherwise).
     """
     if not token:
         raise ValueError("the emulator needs a non-empty token")
@@ -76,12 +77,15 @@ def create_app(token: str, data_dir: str | Path | None = None, *,
     persistence = Persistence(directory / STATE_FILE if persist else None)
     ctx = _context(token, directory, client_id, client_secret, settings,
                    clock or SystemClock(), persistence)
+    if workspace_id:
+        ctx.workspace_id = workspace_id
     ctx.control = control
     app = FastAPI(title="lakeserve emulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.emulator = ctx
     _install_error_handlers(app)
     app.include_router(oauth.build_router(ctx))
     app.include_router(control_knobs.build_router(ctx))
+    app.include_router(identity.build_router(ctx))
     _add_registry(app, ctx)
     _add_serving(app, ctx)
     add_feature_side(app, ctx)  # before invocations: they look features up in it
@@ -105,6 +109,7 @@ def _context(token: str, data_dir: Path, client_id: str | None, client_secret: s
                           calls=CallLog(startup.call_log_max), persistence=persistence)
     persistence.register("workspace", ctx)
     persistence.register("oauth_tokens", auth)
+    ctx.on_reset(lambda options: auth.forget_added_tokens())
     return ctx
 
 

@@ -1,6 +1,7 @@
-"""Who may call the API: the workspace's personal access token, or OAuth tokens issued to a client.
+"""Who may call the API: the workspace's personal access tokens, or OAuth tokens issued to a client.
 
-Tokens are compared in constant time and never echoed in messages. Issued OAuth tokens are kept
+Tokens are compared in constant time and never echoed in messages. Issued OAuth tokens and the
+personal access tokens added after startup (``/_emulator/tokens``, for rotation drills) are kept
 as SHA-256 digests only, so the persisted workspace state holds no usable credential.
 """
 
@@ -18,6 +19,9 @@ from lakeserve.emulator.errors import unauthenticated
 
 MISSING_CREDENTIAL = "Credential was not sent or was of an unsupported type for this API."
 INVALID_TOKEN = "Invalid access token."
+# An added personal access token: it acts as the workspace user and never expires (until revoked).
+_PAT_PRINCIPAL = ""
+_NEVER = 1e18
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,11 @@ class TokenAuthority:
     def oauth_enabled(self) -> bool:
         return self._client is not None
 
+    @property
+    def client_id(self) -> str | None:
+        """The OAuth client's id (a service principal's application id), if any."""
+        return self._client.client_id if self._client else None
+
     def principal(self, authorization: str | None) -> str:
         """The caller named by an ``Authorization`` header; raises 401 ``UNAUTHENTICATED``."""
         if not authorization:
@@ -74,12 +83,31 @@ class TokenAuthority:
             self._issued[_digest(access_token)] = (client_id, self._clock.now() + lifetime)
         return IssuedToken(access_token, int(lifetime), client_id)
 
+    def add_token(self, token: str, user_name: str | None = None) -> None:
+        """Accept one more personal access token, acting as ``user_name`` (default: the
+        workspace user)."""
+        with self._lock:
+            self._issued[_digest(token)] = (user_name or _PAT_PRINCIPAL, _NEVER)
+
+    def revoke_token(self, token: str) -> bool:
+        """Stop accepting an added personal access token; False when it was not one."""
+        with self._lock:
+            entry = self._issued.get(_digest(token))
+            if entry is None or entry[1] != _NEVER:
+                return False
+            del self._issued[_digest(token)]
+            return True
+
+    def forget_added_tokens(self) -> None:
+        with self._lock:
+            self._issued = {d: e for d, e in self._issued.items() if e[1] != _NEVER}
+
     def _oauth_principal(self, credential: str) -> str | None:
         with self._lock:
             entry = self._issued.get(_digest(credential))
         if entry is None or entry[1] <= self._clock.now():
             return None
-        return entry[0]
+        return entry[0] or self._user_name()
 
     def snapshot(self) -> dict[str, tuple[str, float]]:
         """The issued tokens that are still valid, by digest (a restart keeps clients logged in)."""

@@ -25,6 +25,7 @@ class Call:
     fault: str | None = None  # the injected fault's mode, when one applied
     workspace_id: str | None = None  # the X-Databricks-Workspace-Id header, when sent
     body_size: int = 0
+    principal: str | None = None  # who the credential authenticated, when it did
 
     @property
     def key(self) -> str:
@@ -48,7 +49,7 @@ class Call:
         return {"seq": self.seq, "time": self.time, "method": self.method, "path": self.path,
                 "query": self.query, "status": self.status, "body": self.body,
                 "body_size": self.body_size, "fault": self.fault,
-                "workspace_id": self.workspace_id}
+                "workspace_id": self.workspace_id, "principal": self.principal}
 
 
 class CallLog:
@@ -60,12 +61,12 @@ class CallLog:
 
     def record(self, *, time: float, method: str, path: str, query_string: str = "",
                status: int, body: bytes | None, fault: str | None = None,
-               workspace_id: str | None = None) -> Call:
+               workspace_id: str | None = None, principal: str | None = None) -> Call:
         size = len(body or b"")
         kept = body if size <= MAX_LOGGED_BODY else None
         with self._lock:
             call = Call(self._next_seq, time, method, path, query_string, status, kept, fault,
-                        workspace_id, size)
+                        workspace_id, size, principal)
             self._next_seq += 1
             self._calls.append(call)
             while len(self._calls) > self.max_entries:

@@ -120,7 +120,8 @@ class Gateway:
             query_string=scope.get("query_string", b"").decode("latin-1"), status=status,
             body=None if path.startswith(UNLOGGED_BODY_PREFIXES) else body,
             fault=fault.mode if fault else None,
-            workspace_id=_header(scope, b"x-databricks-workspace-id"))
+            workspace_id=_header(scope, b"x-databricks-workspace-id"),
+            principal=scope.get("state", {}).get("principal"))
 
 
 async def send_error(send: Send, error: ApiError) -> None:

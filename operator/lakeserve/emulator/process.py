@@ -40,12 +40,14 @@ class EmulatorProcess:
     def __init__(self, *, data_dir: str | Path | None = None, token: str | None = None,
                  client_id: str | None = None, client_secret: str | None = None,
                  settings: dict[str, Any] | None = None, startup_timeout: float = 60.0,
-                 python: str = sys.executable, control: bool = True, persist: bool = True):
+                 python: str = sys.executable, control: bool = True, persist: bool = True,
+                 workspace_id: str | None = None):
         """``data_dir`` None: a temp dir, removed on stop. ``settings`` go to
         ``PUT /_emulator/settings`` once the emulator answers. ``control`` False starts it with
         ``--no-control`` (nothing under ``/_emulator/``, so no settings either). ``persist``
         False keeps the workspace in memory only (``data_dir`` then holds just the log): no
-        state file is saved after writes, which costs time with thousands of objects."""
+        state file is saved after writes, which costs time with thousands of objects.
+        ``workspace_id`` tells several local workspaces apart."""
         if settings and not control:
             raise ValueError("settings need /_emulator/; they cannot be used with control off")
         self._own_data_dir = data_dir is None
@@ -54,6 +56,7 @@ class EmulatorProcess:
         self.client_id = client_id
         self.client_secret = client_secret
         self.settings = settings or {}
+        self.workspace_id = workspace_id
         self.startup_timeout = startup_timeout
         self.python = python
         self.control_enabled = control
@@ -156,6 +159,8 @@ class EmulatorProcess:
                    "--port", str(self.port), f"--token={self.token}"]  # may begin with "-"
         if self.persist:
             command += ["--data-dir", str(self.data_dir)]
+        if self.workspace_id:
+            command += ["--workspace-id", self.workspace_id]
         if not self.control_enabled:
             command.append("--no-control")
         self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in _terminate)

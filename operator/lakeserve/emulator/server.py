@@ -14,7 +14,8 @@ CLIENT_SECRET_ENV = "LAKESERVE_EMULATOR_CLIENT_SECRET"
 
 def serve(host: str, port: int, token: str, data_dir: str | Path | None = None, *,
           client_id: str | None = None, client_secret: str | None = None,
-          log_level: str = "warning", control: bool = True) -> int:
+          workspace_id: str | None = None, log_level: str = "warning",
+          control: bool = True) -> int:
     """Serve until interrupted. OAuth M2M client credentials come from the arguments or, when
     absent, from ``LAKESERVE_EMULATOR_CLIENT_ID``/``LAKESERVE_EMULATOR_CLIENT_SECRET`` (kept out
     of the command line, where any local user could read them). ``control`` False turns off
@@ -34,7 +35,7 @@ def serve(host: str, port: int, token: str, data_dir: str | Path | None = None, 
         app = create_app(token, data_dir, persist=persist,
                          client_id=client_id or os.environ.get(CLIENT_ID_ENV) or None,
                          client_secret=client_secret or os.environ.get(CLIENT_SECRET_ENV) or None,
-                         control=control)
+                         workspace_id=workspace_id, control=control)
         uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False,
                     timeout_graceful_shutdown=2)
     return 0

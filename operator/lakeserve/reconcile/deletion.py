@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from lakeserve.api.common import DeletionPolicy
+from lakeserve.databricks.clients import WorkspaceUnreachable
 from lakeserve.databricks.errors import FailureKind, classify
 from lakeserve.databricks.workspace import CredentialsError
 from lakeserve.reconcile import finalizer, ownership, reasons
@@ -21,6 +22,7 @@ from lakeserve.reconcile.conditions import Phase, Verdict
 from lakeserve.reconcile.failures import FAILURE_REASONS
 from lakeserve.reconcile.passes import Decision, Pass
 from lakeserve.reconcile.policy import PAUSED_MESSAGE, InvalidAnnotation, policy_of
+from lakeserve.reconcile.workspaces import WorkspaceUnavailable
 from lakeserve.resources.base import DeleteState, Event, ExternalClient, Observation
 
 
@@ -60,6 +62,7 @@ class Deletion:
         kind, obj = current.registration.info.kind, current.obj
         located = Observation(exists=False)
         try:
+            current.resolved = await self.tenancy.resolve(obj, deleting=True)
             client, located = await self._call(self._locate, current)
             if not located.exists:
                 return self._finished(current, Event(
@@ -70,13 +73,20 @@ class Deletion:
                     + (f" (it is managed by {located.owner})" if located.owner else "")
                     + ": it is left untouched in Databricks"), warning=True))
             state = await self._call(client.delete, obj)
-        except CredentialsError as exc:
+        except WorkspaceUnavailable as exc:
+            if not obj.status.get("workspace") and not obj.status.get("owned"):
+                # Never reconciled in any workspace: nothing of it exists in Databricks.
+                return self._finished(current, Event(reasons.NOT_OWNED, (
+                    f"this {kind} was never reconciled in a workspace ({exc.verdict.reason}): "
+                    "nothing to delete")))
+            return await self._deletion_blocked(current, exc.verdict.reason, exc.verdict.message)
+        except (CredentialsError, WorkspaceUnreachable) as exc:
             return await self._deletion_blocked(current, exc.reason, exc.message)
         except Exception as exc:  # noqa: BLE001 - every failure is reported and retried
             failure = classify(exc)
             if failure.kind is not FailureKind.NOT_FOUND:
                 return await self._deletion_blocked(current, FAILURE_REASONS[failure.kind],
-                                                    self._failure_message(failure))
+                                                    self._failure_message(failure, current))
             state = DeleteState.GONE
         if state is DeleteState.IN_PROGRESS:
             await self._write_status(current, Decision(Verdict.reconciling(
@@ -86,8 +96,8 @@ class Deletion:
                                                               f"{located.name}".rstrip()))
 
     def _locate(self, current: Pass) -> tuple[ExternalClient, Observation]:
-        """In a worker thread, one trip for the workspace, its client and the lookup."""
-        client = current.registration.client_factory(self.workspaces.get())
+        """In a worker thread, one trip for the client and the lookup."""
+        client = current.registration.client_factory(current.resolved.workspace)
         return client, client.locate(current.obj)
 
     async def _deletion_blocked(self, current: Pass, reason: str, message: str) -> float:

@@ -9,7 +9,6 @@ a pass runs; everything here can be driven by tests with fake ports.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 from collections.abc import Callable, Mapping
@@ -23,12 +22,14 @@ from lakeserve.api.common import OwnershipHow, UpdatePolicy
 from lakeserve.api.crd import KindInfo
 from lakeserve.databricks.workspace import WorkspaceProvider
 from lakeserve.reconcile import backoff, conditions, finalizer, ownership, reasons
+from lakeserve.reconcile.blocking import run_blocking
 from lakeserve.reconcile.conditions import Phase, Verdict
 from lakeserve.reconcile.deletion import Deletion
 from lakeserve.reconcile.failures import FailureHandling
 from lakeserve.reconcile.passes import Decision, Memory, Pass, Registration, WriteFailed
 from lakeserve.reconcile.policy import PAUSED_MESSAGE, InvalidAnnotation, policy_of
 from lakeserve.reconcile.publish import EventPort, KubePort, Publisher, Report
+from lakeserve.reconcile.workspaces import WorkspaceResolver, other_workspace
 from lakeserve.resources.base import Event, ExternalClient, Managed, Observation, WriteResult
 from lakeserve.settings import Settings
 
@@ -56,9 +57,12 @@ class PassOutcome:
 class Engine(FailureHandling, Deletion):
     def __init__(self, settings: Settings, workspaces: WorkspaceProvider, kube: KubePort,
                  events: EventPort, registrations: Mapping[str, Registration],
-                 executor: Executor | None = None, metrics: MetricsPort | None = None):
+                 executor: Executor | None = None, metrics: MetricsPort | None = None,
+                 tenancy: WorkspaceResolver | None = None):
         self.settings = settings
         self.workspaces = workspaces
+        # Which workspace each object lives in (default only, unless the operator wires more).
+        self.tenancy = tenancy or WorkspaceResolver(settings, kube, workspaces, None, self._call)
         self.kube = kube
         self.publisher = Publisher(kube, events)
         self.registrations = dict(registrations)
@@ -82,6 +86,10 @@ class Engine(FailureHandling, Deletion):
                                     time.monotonic() - started, _uid(body))
         return PassOutcome(decision.verdict, decision.requeue_after)
 
+    def watched_annotations(self, kind: str) -> tuple[str, ...]:
+        """Annotations whose change wakes an object's worker."""
+        return self.registrations[kind].annotations
+
     def forget(self, body: Mapping[str, Any]) -> None:
         self._memory.pop(_uid(body), None)
         self.publisher.forget(_uid(body))
@@ -102,19 +110,22 @@ class Engine(FailureHandling, Deletion):
             current.obj = self._managed(current.registration, current.body)
             current.policy = policy_of(current.obj)
         except ValidationError as exc:
-            return Decision(Verdict.stalled(reasons.INVALID_SPEC, _validation_message(exc)),
+            return Decision(Verdict.stalled(reasons.INVALID_SPEC, validation_message(exc)),
                             requeue_after=pacing.settled(settings))
         except InvalidAnnotation as exc:
             return Decision(Verdict.stalled(reasons.INVALID_SPEC, str(exc)),
                             requeue_after=pacing.settled(settings))
         if current.policy.paused:
             return Decision(Verdict.paused(PAUSED_MESSAGE), requeue_after=pacing.settled(settings))
+        try:
+            current.resolved = await self.tenancy.resolve(current.obj)
+        except Exception as exc:  # noqa: BLE001 - no workspace: nothing is sent to Databricks
+            return self._on_error(current, exc)
+        current.workspace = current.resolved.workspace
         if not current.policy.observe_only:
-            waiting = await self._gate_on_dependencies(current)
-            if waiting:
-                return Decision(Verdict.reconciling(reasons.WAITING_FOR_DEPENDENCIES,
-                                                    "waiting for " + "; ".join(waiting)),
-                                requeue_after=pacing.converging(settings))
+            blocked = await self._gate_on_dependencies(current)
+            if blocked:
+                return blocked
         try:
             client, observation = await self._call(self._observe, current)
         except Exception as exc:  # noqa: BLE001 - classified, reported, retried or stalled
@@ -128,9 +139,8 @@ class Engine(FailureHandling, Deletion):
             return self._on_error(current, exc)
 
     def _observe(self, current: Pass) -> tuple[ExternalClient, Observation]:
-        """In a worker thread: the workspace (maybe built now), its client, the observation --
-        one trip to the thread pool for the three."""
-        current.workspace = self.workspaces.get()
+        """In a worker thread: the client and the observation -- one trip to the thread pool
+        for the two."""
         client = current.registration.client_factory(current.workspace)
         return client, client.observe(current.obj)
 
@@ -250,10 +260,26 @@ class Engine(FailureHandling, Deletion):
 
     # ---- dependencies --------------------------------------------------------------------
 
-    async def _gate_on_dependencies(self, current: Pass) -> list[str]:
-        """What is not Ready yet; records the inputs fingerprint of this pass and hands the
-        dependencies that exist to the client (``Managed.dependencies``)."""
-        waiting, found, existing = [], [], {}
+    async def _gate_on_dependencies(self, current: Pass) -> Decision | None:
+        """Waiting for dependencies that are not Ready, or stalled on ones that live in another
+        workspace; otherwise records the inputs fingerprint of this pass."""
+        pacing, settings = current.memory.pacing, self.settings
+        waiting, elsewhere = await self._dependencies(current)
+        if elsewhere:
+            return Decision(Verdict.stalled(reasons.WORKSPACE_MISMATCH, (
+                "dependsOn only crosses objects of the same workspace: " + "; ".join(elsewhere)
+                + "; depend on objects of this object's workspace")),
+                requeue_after=pacing.settled(settings))
+        if waiting:
+            return Decision(Verdict.reconciling(reasons.WAITING_FOR_DEPENDENCIES,
+                                                "waiting for " + "; ".join(waiting)),
+                            requeue_after=pacing.converging(settings))
+        return None
+
+    async def _dependencies(self, current: Pass) -> tuple[list[str], list[str]]:
+        """What is not Ready yet, and what lives in another workspace; hands the dependencies
+        that exist to the client (``Managed.dependencies``)."""
+        waiting, found, elsewhere, existing = [], [], [], {}
         obj = current.obj
         for ref in current.registration.dependencies(obj.spec):
             target = self._info_for_kind(ref.kind)
@@ -266,11 +292,13 @@ class Engine(FailureHandling, Deletion):
                 ready = conditions.condition(body.get("status"), conditions.READY) or {}
                 why = ready.get("reason") or "not reconciled yet"
                 waiting.append(f"{ref.kind}/{ref.name} (not Ready: {why})")
+            elif mismatch := other_workspace({"kind": ref.kind, **body}, current.resolved):
+                elsewhere.append(mismatch)
             else:
                 found.append({"kind": ref.kind, **body})
         current.dependencies = found
         current.obj = dataclasses.replace(obj, dependencies=existing)
-        return waiting
+        return waiting, elsewhere
 
     def _info_for_kind(self, kind: str) -> KindInfo:
         for registration in self.registrations.values():
@@ -299,6 +327,8 @@ class Engine(FailureHandling, Deletion):
         memory.finalizer = True
 
     async def _write_status(self, current: Pass, report: Report) -> None:
+        if current.resolved is not None:
+            report.status.setdefault("workspace", current.resolved.record)
         status = await self.publisher.write_status(current.registration.info, current.body,
                                                    report)
         current.memory.status = status
@@ -322,20 +352,7 @@ class Engine(FailureHandling, Deletion):
             raise WriteFailed(exc) from exc
 
     async def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        result, error = await loop.run_in_executor(self.executor, _captured, fn, args)
-        if error is not None:
-            raise error
-        return result
-
-
-def _captured(fn: Callable[..., Any], args: tuple) -> tuple[Any, BaseException | None]:
-    """Run ``fn`` and hand back its exception as a value: asyncio replaces a TimeoutError
-    crossing from a thread with a fresh one, losing the SDK's cause (what was retried)."""
-    try:
-        return fn(*args), None
-    except Exception as exc:  # noqa: BLE001 - re-raised by the caller
-        return None, exc
+        return await run_blocking(self.executor, fn, *args)
 
 
 def _uid(body: Mapping[str, Any]) -> str:
@@ -357,7 +374,8 @@ def _was_ready(obj: Managed) -> bool:
     return bool(ready and ready.get("status") == "True")
 
 
-def _validation_message(exc: ValidationError) -> str:
+def validation_message(exc: ValidationError) -> str:
+    """The first few problems of a spec that does not parse, as spec.<path>: <problem>."""
     problems = []
     for error in exc.errors()[:5]:
         where = ".".join(str(part) for part in error.get("loc", ()))

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from lakeserve.databricks.clients import WorkspaceUnreachable
 from lakeserve.databricks.errors import Failure, FailureKind, SpecError, classify
 from lakeserve.databricks.limiter import RateLimited
 from lakeserve.databricks.workspace import CredentialsError
 from lakeserve.reconcile import backoff, conditions, reasons
 from lakeserve.reconcile.conditions import Verdict
 from lakeserve.reconcile.passes import Decision, Pass, WriteFailed
+from lakeserve.reconcile.workspaces import WorkspaceUnavailable
 from lakeserve.redact import redact
 
 log = logging.getLogger("lakeserve.reconcile.engine")
@@ -41,14 +43,17 @@ class FailureHandling:
         pacing, settings = current.memory.pacing, self.settings
         during_write = isinstance(exc, WriteFailed)
         cause = exc.cause if during_write else exc
-        if isinstance(cause, CredentialsError):
+        if isinstance(cause, WorkspaceUnavailable):
+            return self._without_workspace(current, cause)
+        if isinstance(cause, (CredentialsError, WorkspaceUnreachable)):
             return Decision(Verdict.stalled(cause.reason, cause.message),
                             requeue_after=pacing.failing(settings, at_least=settings.converge_max))
         if isinstance(cause, RateLimited):
             if self.metrics:
                 self.metrics.rate_limited()
+            # At the drift interval at the latest: a workspace's write limit can be raised.
             return Decision(Verdict.reconciling(reasons.RATE_LIMITED, str(cause)),
-                            requeue_after=cause.seconds + 1.0)
+                            requeue_after=min(cause.seconds + 1.0, settings.drift_interval))
         if isinstance(cause, SpecError):
             verdict = Verdict.stalled(cause.reason, redact(cause.message))
             if during_write:
@@ -57,9 +62,20 @@ class FailureHandling:
         log.debug("pass of %s failed", current.obj.key if current.obj else "?", exc_info=cause)
         return self._failed(current, classify(cause), during_write)
 
+    def _without_workspace(self, current: Pass, problem: WorkspaceUnavailable) -> Decision:
+        """Waiting polls like a dependency; not allowed backs off like bad credentials."""
+        pacing, settings = current.memory.pacing, self.settings
+        delay = pacing.converging(settings) if problem.waiting else \
+            pacing.failing(settings, at_least=settings.converge_max)
+        return Decision(problem.verdict, requeue_after=delay)
+
     def _failed(self, current: Pass, failure: Failure, during_write: bool) -> Decision:
         pacing, settings = current.memory.pacing, self.settings
         reason = FAILURE_REASONS[failure.kind]
+        if failure.kind is FailureKind.UNAUTHENTICATED:
+            refused = self.tenancy.refused(current.resolved, failure.message)
+            if refused:
+                return Decision(refused, requeue_after=pacing.converging(settings))
         if failure.kind is FailureKind.THROTTLED:
             wait = pacing.failing(settings, at_least=failure.retry_after or 0.0)
             if current.workspace is not None:
@@ -68,7 +84,7 @@ class FailureHandling:
                                                         f"{failure.message}"),
                             requeue_after=wait)
         if failure.kind in _STALLING:
-            verdict = Verdict.stalled(reason, self._failure_message(failure))
+            verdict = Verdict.stalled(reason, self._failure_message(failure, current))
             if during_write and failure.kind in _REFUSALS:
                 return self._refused(current, verdict)
             if failure.kind is FailureKind.UNAUTHENTICATED:  # a Secret may be fixed any time
@@ -78,8 +94,11 @@ class FailureHandling:
         return Decision(Verdict.reconciling(reason, failure.message),
                         requeue_after=pacing.failing(settings))
 
-    def _failure_message(self, failure: Failure) -> str:
+    def _failure_message(self, failure: Failure, current: Pass | None = None) -> str:
         source = getattr(self.workspaces, "source", "the operator's credentials")
+        resolved = current.resolved if current else None
+        if resolved is not None and resolved.source is not None:
+            source = f"{resolved.source.identity} (Secret {resolved.source.secret})"
         if failure.kind is FailureKind.UNAUTHENTICATED:
             return (f"Databricks refused the credentials from {source} ({failure.message}): "
                     "fix the token or OAuth client there")

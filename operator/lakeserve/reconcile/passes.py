@@ -13,6 +13,7 @@ from lakeserve.reconcile import backoff
 from lakeserve.reconcile.policy import ENGINE_ANNOTATIONS, Policy
 from lakeserve.reconcile.publish import Report
 from lakeserve.reconcile.timing import Pacing
+from lakeserve.reconcile.workspaces import Resolved
 from lakeserve.resources.base import ExternalClient, Managed, no_dependencies
 
 
@@ -73,6 +74,7 @@ class Pass:
     # The Ready dependencies this pass found (what a write is made from, besides the spec).
     dependencies: list[Mapping[str, Any]] = field(default_factory=list)
     workspace: Workspace | None = None
+    resolved: Resolved | None = None  # the workspace of this pass, once known
     creating: bool = False
 
     @property

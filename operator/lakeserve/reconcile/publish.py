@@ -73,7 +73,7 @@ class Publisher:
         patch.pop("kopf", None)
         if patch:
             meta = body["metadata"]
-            await self.kube.patch_status(info, meta["namespace"], meta["name"], patch)
+            await self.kube.patch_status(info, meta.get("namespace", ""), meta["name"], patch)
         self._log_verdict(body, verdict, old_status.get("conditions"))
         return new_status
 
@@ -101,9 +101,8 @@ class Publisher:
     def record(self, body: Mapping[str, Any], event: Event) -> None:
         message = redact(event.message)
         meta = body.get("metadata") or {}
-        log.log(logging.WARNING if event.warning else logging.INFO, "%s %s/%s event %s: %s",
-                body.get("kind"), meta.get("namespace"), meta.get("name"), event.reason, message,
-                extra=_about(body))
+        log.log(logging.WARNING if event.warning else logging.INFO, "%s %s event %s: %s",
+                body.get("kind"), _where(meta), event.reason, message, extra=_about(body))
         self.events.record(body, Event(event.reason, message, event.warning))
 
     def forget(self, uid: str) -> None:
@@ -116,9 +115,8 @@ class Publisher:
             return
         meta = body.get("metadata") or {}
         level = logging.WARNING if verdict.phase is conditions.Phase.STALLED else logging.INFO
-        log.log(level, "%s %s/%s: %s (%s) %s", body.get("kind"), meta.get("namespace"),
-                meta.get("name"), verdict.phase.value, verdict.reason, verdict.message,
-                extra=_about(body))
+        log.log(level, "%s %s: %s (%s) %s", body.get("kind"), _where(meta),
+                verdict.phase.value, verdict.reason, verdict.message, extra=_about(body))
 
 
 def _about(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -145,3 +143,9 @@ def _redacted(verdict: Verdict) -> Verdict:
 
 def _uid(body: Mapping[str, Any]) -> str:
     return (body.get("metadata") or {}).get("uid", "")
+
+
+def _where(meta: Mapping[str, Any]) -> str:
+    """namespace/name, or name for a cluster-scoped object."""
+    namespace = meta.get("namespace")
+    return f"{namespace}/{meta.get('name')}" if namespace else str(meta.get("name"))

@@ -183,8 +183,10 @@ def cluster_scoped_cleanup(kubectl) -> Iterator[Callable[[list[dict]], None]]:
                 f"--wait={str(resource == 'crd').lower()}", check=False, timeout=75)
 
 
-def service_account_kubeconfig(admin_kubeconfig: str, token: str, path: Path) -> Path:
-    """A kubeconfig with the admin one's server and CA, and nothing but ``token`` as user."""
+def service_account_kubeconfig(admin_kubeconfig: str, token: str, path: Path,
+                               namespace: str | None = None) -> Path:
+    """A kubeconfig with the admin one's server and CA, and nothing but ``token`` as user;
+    ``namespace`` is the context's, as a pod's own namespace is in the cluster."""
     admin = yaml.safe_load(Path(admin_kubeconfig).read_text())
     context = next(c for c in admin["contexts"] if c["name"] == admin["current-context"])
     cluster = next(c for c in admin["clusters"] if c["name"] == context["context"]["cluster"])
@@ -192,8 +194,9 @@ def service_account_kubeconfig(admin_kubeconfig: str, token: str, path: Path) ->
         "apiVersion": "v1", "kind": "Config",
         "clusters": [cluster],
         "users": [{"name": "chart-service-account", "user": {"token": token}}],
-        "contexts": [{"name": "chart", "context": {"cluster": cluster["name"],
-                                                    "user": "chart-service-account"}}],
+        "contexts": [{"name": "chart", "context": {
+            "cluster": cluster["name"], "user": "chart-service-account",
+            **({"namespace": namespace} if namespace else {})}}],
         "current-context": "chart",
     }))
     path.chmod(0o600)

@@ -110,9 +110,28 @@ def test_the_service_account_may_do_what_the_operator_does_and_no_more(helm, kub
 
     answers = {(verb, resource): can(verb, resource, flag) for verb, resource, flag, _ in CAN}
     assert answers == {(verb, resource): expected for verb, resource, _, expected in CAN}
-    # The credentials Secret, by name, read-only, in the release namespace only.
+    # Secrets by name, read-only: Workspaces name theirs in any watched namespace.
+    assert can("get", "secrets/databricks", f"-n={namespace}") == "yes"
+    assert can("get", "secrets/a-workspaces", "-n=anywhere") == "yes"
+    assert can("watch", "secrets/databricks", f"-n={namespace}") == "no"
+    assert can("update", "secrets/databricks", f"-n={namespace}") == "no"
+    assert can("get", "clusterworkspaces.lakeserve.dev/x") == "yes"
+    assert can("get", "namespaces/anywhere") == "yes", "labels, for allowedNamespaces"
+
+
+def test_without_workspace_objects_only_the_default_secret_is_readable(helm, kubectl, release):
+    name, namespace, cleanup = release
+    objects = helm.render({"workspaces": {"namespaced": False, "cluster": False}},
+                          release=name, namespace=namespace)
+    cleanup(objects)
+    apply(kubectl, objects)
+    user = f"--as=system:serviceaccount:{namespace}:{name}-lakeserve"
+
+    def can(verb, resource, *flags):
+        return kubectl("auth", "can-i", verb, resource, user, *flags, check=False).stdout.strip()
+
     assert can("get", "secrets/databricks", f"-n={namespace}") == "yes"
     assert can("get", "secrets/other", f"-n={namespace}") == "no"
     assert can("get", "secrets/databricks", "-n=default") == "no"
-    assert can("watch", "secrets/databricks", f"-n={namespace}") == "no"
-    assert can("update", "secrets/databricks", f"-n={namespace}") == "no"
+    assert can("get", "namespaces/anywhere") == "no"
+    assert can("patch", "clusterworkspaces.lakeserve.dev/x") == "no"

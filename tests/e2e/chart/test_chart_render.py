@@ -15,7 +15,8 @@ from tests.e2e.chart.conftest import CHART, find, kinds
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
-OBJECT_RESOURCES = ["servingendpoints", "onlinetables", "featurefunctions", "featurespecs"]
+OBJECT_RESOURCES = ["servingendpoints", "onlinetables", "featurefunctions", "featurespecs",
+                    "workspaces"]
 
 
 def rules_of(role: dict) -> list[tuple[tuple, tuple, tuple, tuple]]:
@@ -28,8 +29,14 @@ OBJECT_RULES = [
     (("lakeserve.dev",), tuple(OBJECT_RESOURCES), (), ("get", "list", "watch", "patch")),
     (("lakeserve.dev",), tuple(f"{r}/status" for r in OBJECT_RESOURCES), (), ("patch",)),
     (("",), ("events",), (), ("create",)),
+    (("",), ("secrets",), (), ("get",)),  # a Workspace's Secret, in its own namespace
 ]
 CRD_RULE = (("apiextensions.k8s.io",), ("customresourcedefinitions",), (), ("list", "watch"))
+CLUSTER_WORKSPACE_RULES = [
+    (("lakeserve.dev",), ("clusterworkspaces",), (), ("get", "list", "watch", "patch")),
+    (("lakeserve.dev",), ("clusterworkspaces/status",), (), ("patch",)),
+    (("",), ("namespaces",), (), ("get",)),  # labels, for allowedNamespaces
+]
 NAMESPACE_RULE = (("",), ("namespaces",), (), ("list", "watch"))
 
 
@@ -77,12 +84,14 @@ def test_defaults_watch_all_namespaces_with_one_cluster_role(helm):
     objects = helm.render(namespace="ops")
     assert kinds(objects) == ["ClusterRole", "ClusterRoleBinding", "Deployment", "Role",
                               "RoleBinding", "Service", "ServiceAccount"]
-    assert rules_of(find(objects, "ClusterRole")) == [CRD_RULE, *OBJECT_RULES]
+    assert rules_of(find(objects, "ClusterRole")) == [CRD_RULE, *CLUSTER_WORKSPACE_RULES,
+                                                      *OBJECT_RULES]
     binding = find(objects, "ClusterRoleBinding")
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "rel-lakeserve",
                                     "namespace": "ops"}]
     credentials = find(objects, "Role", "rel-lakeserve-credentials", "ops")
-    assert rules_of(credentials) == [(("",), ("secrets",), ("databricks",), ("get",))]
+    # The default workspace's Secret and the ClusterWorkspaces' ones: any name in ops.
+    assert rules_of(credentials) == [(("",), ("secrets",), (), ("get",))]
     assert find(objects, "RoleBinding")["roleRef"]["name"] == "rel-lakeserve-credentials"
 
 
@@ -120,12 +129,20 @@ def test_credentials_come_from_the_secret_by_name_never_as_env(helm):
     assert env["POD_ID"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
     assert {n: e.get("value") for n, e in env.items() if n.startswith("LAKESERVE_")} == {
         "LAKESERVE_CREDENTIALS_SECRET": "ops/databricks", "LAKESERVE_LOG_FORMAT": "text",
-        "LAKESERVE_DRIFT_INTERVAL": "300", "LAKESERVE_METRICS_PORT": "9090"}
+        "LAKESERVE_DRIFT_INTERVAL": "300", "LAKESERVE_METRICS_PORT": "9090",
+        "LAKESERVE_DEFAULT_WORKSPACE": "true", "LAKESERVE_CLUSTER_WORKSPACES": "true",
+        "LAKESERVE_OPERATOR_NAMESPACE": None}
+    assert env["LAKESERVE_OPERATOR_NAMESPACE"]["valueFrom"] == {
+        "fieldRef": {"fieldPath": "metadata.namespace"}}
 
 
 def test_a_namespace_list_gets_roles_per_namespace_and_little_cluster_wide(helm):
     objects = helm.render({"watchNamespaces": ["ml-a", "ml-b"]}, namespace="ops")
-    assert rules_of(find(objects, "ClusterRole")) == [CRD_RULE, NAMESPACE_RULE]
+    assert rules_of(find(objects, "ClusterRole")) == [CRD_RULE, *CLUSTER_WORKSPACE_RULES,
+                                                      NAMESPACE_RULE]
+    # ClusterWorkspace events go to the operator's namespace, which is not watched here.
+    assert (("",), ("events",), (), ("create",)) in \
+        rules_of(find(objects, "Role", "rel-lakeserve-credentials", "ops"))
     for namespace in ("ml-a", "ml-b"):
         assert rules_of(find(objects, "Role", "rel-lakeserve", namespace)) == OBJECT_RULES
         binding = find(objects, "RoleBinding", "rel-lakeserve", namespace)
@@ -209,10 +226,10 @@ def test_crds_are_the_repository_ones_plus_kopfs_peerings(helm):
     objects = helm.render(include_crds=True)
     crds = sorted(o["metadata"]["name"] for o in objects if o["kind"] ==
                   "CustomResourceDefinition")
-    assert crds == ["clusterkopfpeerings.kopf.dev", "featurefunctions.lakeserve.dev",
-                    "featurespecs.lakeserve.dev", "kopfpeerings.kopf.dev",
-                    "onlinetables.lakeserve.dev",
-                    "servingendpoints.lakeserve.dev"]
+    assert crds == ["clusterkopfpeerings.kopf.dev", "clusterworkspaces.lakeserve.dev",
+                    "featurefunctions.lakeserve.dev", "featurespecs.lakeserve.dev",
+                    "kopfpeerings.kopf.dev", "onlinetables.lakeserve.dev",
+                    "servingendpoints.lakeserve.dev", "workspaces.lakeserve.dev"]
     repo_crd = yaml.safe_load((Path(CHART).parents[1] / "crds" /
                                "servingendpoints.lakeserve.dev.yaml").read_text())
     assert find(objects, "CustomResourceDefinition", "servingendpoints.lakeserve.dev") == repo_crd
@@ -274,3 +291,26 @@ def test_one_shard_renders_as_without_sharding(helm):
 def test_zero_shards_are_refused_with_a_reason(helm):
     result = helm.template({"sharding": {"shards": 0}}, check=False)
     assert result.returncode != 0 and "sharding.shards is 0" in result.stderr
+
+
+def test_workspace_choices_narrow_the_rules(helm):
+    objects = helm.render({"databricks": {"defaultWorkspace": False, "credentialsSecret": ""},
+                           "workspaces": {"namespaced": False, "clusterSecrets": ["prod", "dev"]},
+                           "watchNamespaces": ["ml"]}, namespace="ops")
+    role = rules_of(find(objects, "Role", "rel-lakeserve", "ml"))
+    assert (("",), ("secrets",), (), ("get",)) not in role, "no Workspace Secrets to read"
+    credentials = rules_of(find(objects, "Role", "rel-lakeserve-credentials", "ops"))
+    assert credentials[0] == (("",), ("secrets",), ("prod", "dev"), ("get",))
+    env = {e["name"]: e.get("value") for e in
+           find(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["LAKESERVE_DEFAULT_WORKSPACE"] == "false"
+    assert "LAKESERVE_CREDENTIALS_SECRET" not in env
+
+
+def test_without_cluster_workspaces_they_are_only_watched(helm):
+    objects = helm.render({"workspaces": {"cluster": False}}, namespace="ops")
+    rules = rules_of(find(objects, "ClusterRole"))
+    assert (("lakeserve.dev",), ("clusterworkspaces",), (), ("list", "watch")) in rules
+    assert not [r for r in rules if r[1] == ("namespaces",)]
+    assert rules_of(find(objects, "Role", "rel-lakeserve-credentials", "ops")) == [
+        (("",), ("secrets",), ("databricks",), ("get",))]

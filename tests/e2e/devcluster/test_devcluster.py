@@ -170,7 +170,12 @@ def test_the_command_line_starts_a_detached_cluster_and_stops_it(tmp_path, kubec
         apiserver = [p.pid for p in after.processes() if p.name == "kube-apiserver"]
         assert apiserver and apiserver[0] not in pids, "a new kube-apiserver process"
         pids += apiserver
-        assert kubectl_for(str(directory / "kubeconfig"))("get", "namespaces").returncode == 0
+        kubectl = kubectl_for(str(directory / "kubeconfig"))
+        assert kubectl("get", "namespaces").returncode == 0
+        marker = f"audited-{uuid.uuid4().hex[:8]}"
+        kubectl("get", "secret", marker, "-n", "default", check=False)  # a 404 is audited too
+        assert eventually(lambda: marker in after.audit_log.read_text(), timeout=10), \
+            "the restarted kube-apiserver still audits who reads Secrets"
     finally:
         stopped = lakeserve("down")
     assert stopped.returncode == 0, stopped.stderr

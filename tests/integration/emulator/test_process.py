@@ -44,6 +44,14 @@ def test_a_given_data_dir_is_kept_and_the_registry_survives_a_restart(tmp_path):
         assert answer.json()["status"] == "READY"
 
 
+def test_a_token_starting_with_a_dash_is_a_token_not_an_option():
+    # token_urlsafe gives one in 64 tokens a leading "-"
+    with EmulatorProcess(token="-leading-dash-token") as emulator:
+        answer = httpx.get(emulator.host + "/api/2.0/serving-endpoints",
+                           headers={"Authorization": "Bearer -leading-dash-token"})
+        assert answer.status_code == 200
+
+
 def test_control_errors_are_reported(emulator_process):
     with pytest.raises(EmulatorError, match="Unknown setting"):
         emulator_process.control("PUT", "/_emulator/settings", {"nope": 1})

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.timeout(30)
 
 REPO = Path(__file__).resolve().parents[3]
 HEALTH = REPO / "charts" / "lakeserve" / "health"
-KINDS = ("ServingEndpoint", "OnlineTable", "FeatureFunction", "FeatureSpec")
+KINDS = ("ServingEndpoint", "OnlineTable", "FeatureFunction", "FeatureSpec", "Workspace",
+         "ClusterWorkspace")
 T0 = "2026-01-01T00:00:00Z"
 
 
@@ -121,7 +122,10 @@ def test_health(kind, why, obj, status, message):
      "(ONLINE_NO_PENDING_UPDATE, 1200 rows synced)"),
     ("FeatureFunction", {"fullName": "main.fs.distance"}, "(main.fs.distance)"),
     ("FeatureSpec", {"fullName": "main.fs.churn_features"}, "(main.fs.churn_features)"),
-], ids=["endpoint-url", "table-state-and-rows", "function-name", "spec-name"])
+    ("Workspace", {"workspaceId": "1234"}, "(workspace 1234)"),
+    ("ClusterWorkspace", {"workspaceId": "5678"}, "(workspace 5678)"),
+], ids=["endpoint-url", "table-state-and-rows", "function-name", "spec-name", "workspace-id",
+        "cluster-workspace-id"])
 def test_healthy_message_names_the_key_fact(kind, status, detail):
     result = run_health(kind, body(kind, 1, {**READY, **status}))
     assert result == {"status": "Healthy", "message": f"Databricks matches the spec {detail}"}

@@ -140,4 +140,24 @@ SHARES = [
 @pytest.mark.parametrize("case, settings, writes", SHARES, ids=[c[0] for c in SHARES])
 def test_each_shard_limits_its_writes_to_its_share(case, settings, writes):
     provider = WorkspaceProvider(settings)
-    assert provider._limiter_for("https://adb-1.example").limit == writes
+    assert provider._limiters.for_host("https://adb-1.example").limit == writes
+
+
+# (reason, shards, a Workspace's writeLimit, this replica's part of it)
+WORKSPACE_SHARES = [
+    ("one replica takes a Workspace's whole limit", 1, 20, 20),
+    ("two shards split a Workspace's limit too", 2, 20, 10),
+    ("a Workspace without a limit stays without one", 2, 0, 0),
+]
+
+
+@pytest.mark.parametrize("case, shards, limit, writes", WORKSPACE_SHARES,
+                         ids=[c[0] for c in WORKSPACE_SHARES])
+def test_each_shard_takes_its_part_of_a_workspace_limit(case, shards, limit, writes):
+    from lakeserve.databricks.limiter import HostLimiters
+
+    settings = Settings(write_limit=50, shard_count=shards)
+    limiters = HostLimiters(settings.writes_per_window, 300, share=settings.share_of)
+    limiters.claim("Workspace team/prod", "https://adb-1.example", (limit, 60.0))
+    limiter = limiters.for_host("https://adb-1.example")
+    assert (limiter.limit, limiter.window) == (writes, 60.0)

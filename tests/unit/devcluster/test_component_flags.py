@@ -58,11 +58,27 @@ def test_controller_manager_runs_the_controllers_that_work_without_nodes():
     assert flags["kubeconfig"] == "/state/pki/kcm.kubeconfig"
 
 
-def test_apiserver_audit_log_only_when_asked_for():
-    assert not any("audit" in arg for arg in
-                   apiserver_command(Path("/bin/kube-apiserver"), CREDENTIALS, 6443, 2379))
+
+def test_the_apiserver_audits_who_reads_secrets_and_nothing_else(tmp_path):
+    import yaml
+
+    from lakeserve.devcluster.components import AUDIT_POLICY, audit_flags
+
     flags = _flags(apiserver_command(Path("/bin/kube-apiserver"), CREDENTIALS, 6443, 2379,
-                                     audit=(Path("/state/policy.yaml"), Path("/state/audit.log"))))
-    assert flags["audit-policy-file"] == "/state/policy.yaml"
-    assert flags["audit-log-path"] == "/state/audit.log"
+                                     audit=audit_flags(tmp_path / "p.yaml", tmp_path / "a.log")))
+    assert flags["audit-policy-file"] == str(tmp_path / "p.yaml")
+    assert flags["audit-log-path"] == str(tmp_path / "a.log")
+    policy = yaml.safe_load(AUDIT_POLICY)
+    assert policy["rules"] == [{"level": "Metadata", "resources": [
+        {"group": "", "resources": ["secrets"]}]}, {"level": "None"}]
+    assert "audit-policy-file" not in _flags(apiserver_command(
+        Path("/bin/kube-apiserver"), CREDENTIALS, 6443, 2379))
+
+
+def test_a_benchmark_audit_log_is_written_in_batches(tmp_path):
+    from lakeserve.devcluster.components import audit_flags
+
+    flags = _flags(apiserver_command(Path("/bin/kube-apiserver"), CREDENTIALS, 6443, 2379,
+                                     audit=audit_flags(tmp_path / "p.yaml", tmp_path / "a.log",
+                                                       batch=True)))
     assert flags["audit-log-mode"] == "batch", "requests must not wait on the log file"

@@ -51,3 +51,29 @@ def test_issued_tokens_survive_a_restart_but_are_stored_as_digests_only(ctx, clo
     assert restarted.principal(f"Bearer {issued.access_token}") == CLIENT.client_id
     clock.advance(60)
     assert restarted.snapshot() == {}, "expired tokens are not kept"
+
+
+def test_added_tokens_act_as_the_workspace_user_until_revoked(ctx):
+    ctx.auth.add_token("rotated-token-1")
+    assert ctx.auth.principal("Bearer rotated-token-1") == ctx.settings.user_name
+    assert ctx.auth.revoke_token("rotated-token-1")
+    with pytest.raises(ApiError, match="Invalid access token"):
+        ctx.auth.principal("Bearer rotated-token-1")
+    assert ctx.auth.principal(f"Bearer {TOKEN}"), "the startup token stays"
+    assert not ctx.auth.revoke_token(TOKEN), "the startup token cannot be revoked"
+
+
+def test_added_tokens_never_expire_are_kept_as_digests_and_go_on_reset(ctx, clock):
+    ctx.auth.add_token("rotated-token-2")
+    clock.advance(10 * 365 * 86400)
+    assert ctx.auth.principal("Bearer rotated-token-2") == ctx.settings.user_name
+    assert "rotated-token-2" not in codec.dumps(ctx.auth.snapshot())
+    ctx.auth.forget_added_tokens()
+    with pytest.raises(ApiError):
+        ctx.auth.principal("Bearer rotated-token-2")
+
+
+def test_an_added_token_may_act_as_another_user(ctx):
+    ctx.auth.add_token("rotated-token-3", "rotation@example.com")
+    assert ctx.auth.principal("Bearer rotated-token-3") == "rotation@example.com"
+    assert ctx.auth.revoke_token("rotated-token-3")

@@ -41,6 +41,9 @@ class FakeKube:
     log: list[str] | None = None
     metadata_patches: list[dict] = field(default_factory=list)
     finalizers: list[str] = field(default_factory=list)
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # namespace -> labels
+    secrets: dict[tuple[str, str], tuple[dict, str]] = field(default_factory=dict)
+    secret_reads: list[tuple[str, str]] = field(default_factory=list)
 
     async def patch_status(self, info, namespace, name, patch):
         self.patches.append(patch)
@@ -55,6 +58,13 @@ class FakeKube:
 
     async def get_object(self, info, namespace, name):
         return self.objects.get((info.kind, name))
+
+    async def namespace_labels(self, name):
+        return self.labels.get(name)
+
+    async def read_versioned_secret(self, namespace, name):
+        self.secret_reads.append((namespace, name))
+        return self.secrets.get((namespace, name))
 
 
 @dataclass

@@ -211,7 +211,7 @@ def test_invalid_spec_stalls_and_names_the_field():
 
 @pytest.mark.produces(reasons.WAITING_FOR_DEPENDENCIES)
 def test_waits_for_dependencies_and_names_them():
-    from lakeserve.api import KINDS  # the dependency kinds must be registered with the engine
+    from lakeserve.api import MANAGED_KINDS as KINDS  # the dependency kinds must be registered with the engine
     refs = lambda spec: [type("R", (), {"kind": "FeatureFunction", "name": "fn"})(),  # noqa: E731
                          type("R", (), {"kind": "OnlineTable", "name": "gone"})()]
     client = ScriptedClient([])
@@ -280,3 +280,10 @@ def test_sdk_timeout_keeps_its_cause_across_the_thread_pool():
 def spec_with(**fields):
     return {"config": {"servedEntities": [
         {"entityName": "main.default.model", "entityVersion": "1"}]}, **fields}
+
+
+def test_a_long_wait_for_the_limiter_is_looked_at_again_by_the_drift_interval():
+    # A Workspace's writeLimit may be raised meanwhile: the write need not wait an hour.
+    client = ScriptedClient([missing()], write_error=RateLimited(3600))
+    outcome, _ = run(client, body())
+    assert outcome.requeue_after == SETTINGS.drift_interval

@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The whole suite, then the e2e suite again in real-workspace mode: against a local workspace
+# started without its control API (/_emulator/), exactly as against a real one (docs/testing.md).
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	LAKESERVE_E2E_WORKSPACE=no-control $(BIN)/python -m pytest tests/e2e
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit

@@ -119,12 +119,12 @@ from lakeserve.emulator.process import EmulatorProcess  # noqa: E402
 from lakeserve.emulator.settings import EmulatorSettings  # noqa: E402
 from lakeserve.operator_process import OperatorProcess  # noqa: E402
 from tests import reasons as produced  # noqa: E402
+from tests.e2e import workspace_mode as mode  # noqa: E402
+from tests.e2e.sql_tables import SqlTables  # noqa: E402
 
 REPO = _E2E_DIR.parents[1]
 # Namespaces of the session's operator; tests that run an operator of their own use others.
 E2E_PREFIX = "e2e-"
-REAL_HOST_VARIABLE = "LAKESERVE_E2E_DATABRICKS_HOST"
-REAL_TOKEN_VARIABLE = "LAKESERVE_E2E_DATABRICKS_TOKEN"
 
 # Short intervals so convergence, drift and backoff are observable within a test's time limit.
 OPERATOR_SETTINGS = {
@@ -140,18 +140,43 @@ OPERATOR_SETTINGS = {
 EMULATOR_SETTINGS = {"serving_create_seconds": 2.0, "serving_update_seconds": 2.0}
 
 
-class Workspace:
-    """The Databricks workspace the e2e run talks to: the emulator, or a real one."""
+EMULATOR_ONLY = ("uses the local workspace's control API (/_emulator/), which a real workspace "
+                 "does not have: mark the test emulator_only")
 
-    def __init__(self, host: str, token: str, emulator: EmulatorProcess | None):
+
+class Workspace:
+    """The Databricks workspace the e2e run talks to: the emulator, or a real one (emulator
+    None: a workspace given by variables, or the local one with its control API off)."""
+
+    def __init__(self, host: str, token: str, emulator: EmulatorProcess | None,
+                 names: mode.Names | None = None):
         self.host, self.token, self.emulator = host, token, emulator
+        self.names = names or mode.names_from_environment()
         self.client = WorkspaceClient(config=Config(host=host, token=token,
                                                     http_timeout_seconds=30,
                                                     retry_timeout_seconds=30))
+        self._warehouse: str | None = None
+
+    @property
+    def warehouse_id(self) -> str:
+        if self._warehouse is None:
+            self._warehouse = (mode.LOCAL_WAREHOUSE if self.emulator
+                               else mode.warehouse_id(self.client))
+        return self._warehouse
+
+    @property
+    def tables(self) -> SqlTables:
+        """Delta tables made through SQL on the warehouse, in the run's schema."""
+        names = self.names
+        return SqlTables(self.client, self.warehouse_id, names.catalog, names.schema, names.run)
+
+    def database_instance(self) -> str:
+        """The Lakebase instance for synced tables (made when missing)."""
+        return mode.ensure_database_instance(self.client, self.names)
 
     def require_emulator(self) -> EmulatorProcess:
         if self.emulator is None:
-            pytest.skip("needs the emulator's call log or knobs (running against a real workspace)")
+            pytest.fail(EMULATOR_ONLY)
         return self.emulator
 
     def calls(self, since: int = 0) -> dict:
@@ -207,14 +232,33 @@ def run_record(kubectl: Kubectl) -> RunRecord:
 
 @pytest.fixture(scope="session")
 def workspace(run_record: RunRecord) -> Iterator[Workspace]:
-    host, token = os.environ.get(REAL_HOST_VARIABLE), os.environ.get(REAL_TOKEN_VARIABLE)
-    run_record.secret(token)
-    if host and token:
-        yield Workspace(host, token, None)
+    given = mode.real_host()
+    if given:
+        run_record.secret(given[1])
+        yield from _real_workspace(Workspace(*given, None))
+        return
+    if mode.no_control():
+        with EmulatorProcess(control=False) as emulator:
+            run_record.secret(emulator.token)
+            yield from _real_workspace(Workspace(emulator.host, emulator.token, None))
         return
     with EmulatorProcess(settings=EMULATOR_SETTINGS) as emulator:
         run_record.secret(emulator.token)
-        yield Workspace(emulator.host, emulator.token, emulator)
+        local = Workspace(emulator.host, emulator.token, emulator)
+        mode.ensure_schema(local.client, local.names)
+        yield local
+
+
+def _real_workspace(workspace: Workspace) -> Iterator[Workspace]:
+    """The schema exists before the run; whatever the run left behind is deleted after it, even
+    when tests failed (only objects with the run's prefix)."""
+    mode.ensure_schema(workspace.client, workspace.names)
+    try:
+        yield workspace
+    finally:
+        failures = mode.sweep(workspace.client, workspace.names)
+        if failures:
+            print("\ncould not delete:\n  " + "\n  ".join(failures))
 
 
 # The second local workspace: another host, token, OAuth client and workspace id. Its OAuth
@@ -242,7 +286,7 @@ def workspace_settings(workspace: Workspace) -> Iterator[Callable[..., None]]:
     """``apply(**settings)`` changes emulator settings for one test; they are restored after it.
 
     Against a real workspace a setting cannot be chosen: the default value is a no-op there and
-    any other value skips the test.
+    any other value fails the test (it must be marked emulator_only).
     """
     before: dict = {}
 
@@ -250,7 +294,7 @@ def workspace_settings(workspace: Workspace) -> Iterator[Callable[..., None]]:
         if workspace.emulator is None:
             defaults = EmulatorSettings().as_dict()
             if any(defaults.get(key) != value for key, value in settings.items()):
-                pytest.skip("chooses how the emulator answers (running against a real workspace)")
+                pytest.fail(EMULATOR_ONLY)
             return
         current = workspace.emulator.control("GET", "/_emulator/settings")
         for key in settings:
@@ -260,6 +304,16 @@ def workspace_settings(workspace: Workspace) -> Iterator[Callable[..., None]]:
     yield apply
     if before and workspace.emulator is not None:
         workspace.emulator.control("PUT", "/_emulator/settings", before)
+
+
+def answers(setting: str) -> list:
+    """Parameters for each way the workspace may answer (``FIDELITY_CHOICES``). A real workspace
+    answers its own way, so only the local workspace's default value runs there."""
+    from lakeserve.emulator.settings import FIDELITY_CHOICES
+
+    default = getattr(EmulatorSettings(), setting)
+    return [pytest.param(value, marks=() if value == default else pytest.mark.emulator_only(
+        f"chooses {setting}={value}")) for value in FIDELITY_CHOICES[setting]]
 
 
 @pytest.fixture(scope="session")
@@ -347,6 +401,57 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("last") is not None)  # stable
+    if mode.real_mode():
+        for item in items:
+            if _E2E_DIR in Path(item.path).resolve().parents:
+                _skip_in_real_mode(item)
+
+
+def _skip_in_real_mode(item: pytest.Item) -> None:
+    marker = item.get_closest_marker("emulator_only")
+    if marker is not None:
+        why = marker.args[0] if marker.args else "uses the local workspace's control API"
+        item.add_marker(pytest.mark.skip(reason=f"emulator_only: {why}"))
+    elif "workspace" not in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.skip(
+            reason="does not talk to the workspace: the local-workspace run covers it"))
+
+
+# ---- the real-mode floor: a run of the whole directory proves enough tests need no control API
+
+_passed_in_real_mode: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.passed and mode.real_mode():
+        _passed_in_real_mode.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if not (mode.real_mode() and _whole_directory(session.config)):
+        return
+    passed = len(_passed_in_real_mode)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if passed >= mode.REAL_MODE_FLOOR:
+        if reporter:
+            reporter.write_line(f"real-workspace mode: {passed} tests passed "
+                                f"(floor {mode.REAL_MODE_FLOOR})")
+        return
+    if reporter:
+        reporter.write_line(
+            f"real-workspace mode: only {passed} tests passed, below the floor of "
+            f"{mode.REAL_MODE_FLOOR} (tests/e2e/workspace_mode.py): a test that ran against any "
+            f"workspace now needs the local workspace's control API, or fails", red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _whole_directory(config: pytest.Config) -> bool:
+    """The floor holds for a run of all of tests/e2e, not for one file or a -k selection."""
+    options = config.option
+    if options.collectonly or options.keyword or options.markexpr or getattr(options, "lf", 0):
+        return False
+    chosen = [Path(arg.split("::")[0]).resolve() for arg in config.args]
+    return any(path == _E2E_DIR or path in _E2E_DIR.parents for path in chosen)
 
 
 @pytest.fixture
@@ -356,16 +461,33 @@ def cluster(namespaces: Callable[[str], Cluster], operator: OperatorProcess) -> 
 
 
 class Models:
-    """Registers model versions in the workspace's Unity Catalog registry (emulator only)."""
+    """Registers model versions in the workspace's Unity Catalog registry: through the local
+    workspace's control API (quick, no artifacts), or as a notebook does it, MLflow's
+    ``databricks-uc`` client (one small model logged per session, registered as often as asked)."""
 
     def __init__(self, workspace: Workspace):
         self.workspace = workspace
+        self._logged: str | None = None
 
     def register(self, name: str, aliases: list[str] | None = None) -> int:
-        emulator = self.workspace.require_emulator()
-        answer = emulator.control("POST", "/_emulator/registry/model-versions",
-                                  {"name": name, "aliases": aliases or []})
+        if self.workspace.emulator is None:
+            return self._trainer().register(self._logged_model(), name, aliases or [])
+        answer = self.workspace.emulator.control("POST", "/_emulator/registry/model-versions",
+                                                 {"name": name, "aliases": aliases or []})
         return int(answer["version"])
+
+    def _trainer(self):
+        from lakeserve.demo.training import Trainer
+
+        return Trainer(self.workspace.host, self.workspace.token,
+                       experiment=f"/Shared/{self.workspace.names.run}")
+
+    def _logged_model(self) -> str:
+        if self._logged is None:
+            from lakeserve.demo.data import generate
+
+            self._logged = self._trainer().log_offline(generate(customers=40))
+        return self._logged
 
     def set_alias(self, name: str, alias: str, version: int) -> None:
         self.workspace.client.registered_models.set_alias(name, alias, version)

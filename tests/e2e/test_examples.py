@@ -11,7 +11,9 @@ from databricks.sdk.errors import NotFound, ResourceAlreadyExists
 from databricks.sdk.service.catalog import PrimaryKeyConstraint, TableConstraint
 from databricks.sdk.service.database import DatabaseInstance
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240),
+              pytest.mark.emulator_only("seeds the examples' tables; counts writes in the call "
+                                         "log")]
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

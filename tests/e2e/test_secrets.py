@@ -20,17 +20,16 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 PREFIX = "sec-"
 
 
-def endpoint(name):
+def endpoint(name, model="main.e2e.secret_model"):
     return {"apiVersion": "lakeserve.dev/v1alpha1", "kind": "ServingEndpoint",
             "metadata": {"name": name},
             "spec": {"config": {"servedEntities": [
-                {"entityName": "main.e2e.secret_model", "entityVersion": "1"}]}}}
+                {"entityName": model, "entityVersion": "1"}]}}}
 
 
 @pytest.mark.produces(reasons.CREDENTIALS_INVALID)
 def test_rejected_token_is_reported_without_its_value(kubeconfig, workspace, crds, namespaces,
                                                       tmp_path, run_record):
-    workspace.require_emulator()
     wrong_token = f"dapi{uuid.uuid4().hex}{uuid.uuid4().hex[:8]}"
     run_record.secret(wrong_token)
     log = tmp_path / "operator.log"
@@ -52,22 +51,23 @@ def test_rejected_token_is_reported_without_its_value(kubeconfig, workspace, crd
 
 
 def test_working_token_is_not_in_the_session_operator_log(operator, workspace, cluster, models):
-    models.register("main.e2e.secret_model")
-    cluster.apply(endpoint("secret-ok"))
-    cluster.wait("servingendpoint", "secret-ok")
+    model, name = workspace.names.model("secret_model"), workspace.names.endpoint("secret-ok")
+    models.register(model)
+    cluster.apply(endpoint(name, model))
+    cluster.wait("servingendpoint", name)
     assert workspace.token not in operator.log_path.read_text()
 
 
 @pytest.mark.last
 @pytest.mark.timeout(180)
-def test_no_secret_value_anywhere_in_the_run(run_record, kubectl, tmp_path_factory):
+def test_no_secret_value_anywhere_in_the_run(run_record, workspace, kubectl, tmp_path_factory):
     texts = list(run_record.texts)
     for args in (("events", "-A"), ("lakeserve", "-A"), ("clusterworkspaces",)):
         shown = kubectl("get", *args, "-o", "json", check=False, timeout=120)
         texts.append((f"kubectl get {' '.join(args)}", shown.stdout))
     logs = sorted(tmp_path_factory.getbasetemp().rglob("*.log"))
     texts += [(str(path), path.read_text(errors="replace")) for path in logs]
-    assert run_record.secrets, "the run registered the secrets it used"
+    assert workspace.token in run_record.secrets, "the run registered the secrets it used"
     assert any("operator" in where for where, _ in texts), "operator logs were scanned"
     found = sorted({where for where, text in texts for value in run_record.secrets
                     if value in text})

@@ -18,7 +18,9 @@ from lakeserve.api.featurefunction import FeatureFunctionSpec
 from lakeserve.resources.featurefunction.client import create_request
 from tests.reasons import saw
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90),
+              pytest.mark.emulator_only("seeds the bad tables through /_emulator/; reads the "
+                                         "call log")]
 
 CASES = sorted(Path(__file__).parent.glob("*/stalled/*.yaml"))
 ROWS = [{"customerID": "c1", "region": "eu", "tenure": 2.0, "TotalCharges": 100.0}]

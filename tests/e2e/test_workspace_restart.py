@@ -25,7 +25,8 @@ from lakeserve.operator_process import OperatorProcess
 
 from .conftest import EMULATOR_SETTINGS, OPERATOR_SETTINGS, wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420),
+              pytest.mark.emulator_only("restarts and crashes a local workspace")]
 
 PREFIX = "restart-"
 INSTANCE = "restart-lakebase"

@@ -65,6 +65,26 @@ class Trainer:
                     skops_trusted_types=TRUSTED_TYPES)
             return self._alias(model_name, info.registered_model_version, alias)
 
+    def log_offline(self, data: ChurnData, random_state: int = 1) -> str:
+        """A tree on the offline features, logged but not registered: its ``runs:/`` URI, which
+        :meth:`register` turns into any number of versions without training again."""
+        X, y = training_frame(data)
+        model = DecisionTreeClassifier(random_state=random_state, max_depth=2).fit(X, y)
+        with _quiet(), self.session():
+            with mlflow.start_run(run_name=f"Train_DecisionTree_{random_state}"):
+                info = mlflow.sklearn.log_model(
+                    model, name="ml_model", signature=infer_signature(X, model.predict(X)),
+                    skops_trusted_types=TRUSTED_TYPES)
+        return info.model_uri
+
+    def register(self, model_uri: str, model_name: str, aliases: list[str] = ()) -> int:
+        """A new version of ``model_name`` from a logged model, with ``aliases`` pointing at it."""
+        with _quiet(), self.session():
+            version = int(mlflow.register_model(model_uri, model_name).version)
+            for alias in aliases:
+                self._alias(model_name, version, alias)
+        return version
+
     def train_online(self, data: ChurnData, model_name: str, alias: str, feature_table: str,
                      function_name: str, function_body: str, function_params: list[str],
                      random_state: int = 20) -> Registered:

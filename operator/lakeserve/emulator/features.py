@@ -55,7 +55,7 @@ def add_feature_side(app: FastAPI, ctx: EmulatorContext) -> None:
     constraints = Constraints(catalog)
     functions = FunctionStore(catalog, ctx.clock)
     warehouses = Warehouses(user)
-    statements = StatementService(ctx, warehouses, Executor(catalog, functions))
+    statements = StatementService(ctx, warehouses, Executor(catalog, functions, constraints))
     functions.add_settler(statements.settle_all)
     feature_specs = FeatureSpecs(functions, catalog, constraints,
                                  lambda: ctx.settings.feature_spec_echo)

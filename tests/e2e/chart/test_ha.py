@@ -62,7 +62,6 @@ class Pair:
 @pytest.fixture
 def pair(helm, kubectl, kubeconfig, workspace, crds, namespaces, release_namespace,
          cluster_scoped_cleanup, tmp_path, poll) -> Iterator[Pair]:
-    workspace.require_emulator()
     cluster = namespaces(PREFIX)
     release = f"h{uuid.uuid4().hex[:6]}"
     values = {"ha": {"enabled": True}, "watchNamespaces": [cluster.namespace]}
@@ -122,9 +121,9 @@ def pair(helm, kubectl, kubeconfig, workspace, crds, namespaces, release_namespa
 
 def test_one_replica_works_the_other_takes_over(pair, workspace, models, poll):
     cluster, processes = pair.cluster, pair.processes
-    model = f"main.e2e.ha_{uuid.uuid4().hex[:6]}"
+    model = workspace.names.model(f"ha_{uuid.uuid4().hex[:6]}")
     models.register(model)
-    name = f"{cluster.namespace}-ep"
+    name = workspace.names.endpoint(f"{cluster.namespace}-ep")
     cluster.apply(endpoint(name, model))
     cluster.wait("servingendpoint", name, timeout=60)
     assert name in processes[pair.active].log_path.read_text()
@@ -140,6 +139,7 @@ def test_one_replica_works_the_other_takes_over(pair, workspace, models, poll):
     assert name not in {e.name for e in workspace.client.serving_endpoints.list()}
 
 
+@pytest.mark.emulator_only("the call log shows each endpoint created once, by one replica")
 def test_the_standby_takes_over_from_a_killed_leader(pair, workspace, models, figures, poll):
     """SIGKILL: no goodbye in the peering; the standby waits out the leader's keep-alive."""
     cluster, processes = pair.cluster, pair.processes

@@ -121,7 +121,6 @@ def test_the_image_venv_has_no_emulator_or_training_libraries(image_venv):
 
 def test_the_entry_command_runs_the_operator(image_venv, kubeconfig, workspace, crds, namespaces,
                                              models, tmp_path):
-    workspace.require_emulator()
     command, image_env = image_command()
     assert command[:2] == ["lakeserve", "run"]
     liveness_url = command[command.index("--liveness") + 1]
@@ -155,9 +154,9 @@ def test_the_entry_command_runs_the_operator(image_venv, kubeconfig, workspace, 
         assert isinstance(json.loads(answer), dict), "kopf's liveness answer is JSON"
         wait_for_http(f"http://127.0.0.1:{metrics_port}/metrics", process, log)
 
-        model = f"main.e2e.image_{uuid.uuid4().hex[:6]}"
+        model = workspace.names.model(f"image_{uuid.uuid4().hex[:6]}")
         models.register(model)
-        name = f"{cluster.namespace}-ep"
+        name = workspace.names.endpoint(f"{cluster.namespace}-ep")
         cluster.apply({"apiVersion": "lakeserve.dev/v1alpha1", "kind": "ServingEndpoint",
                        "metadata": {"name": name}, "spec": {"config": {"servedEntities": [
                            {"entityName": model, "entityVersion": "1",

@@ -13,7 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from lakeserve.operator_process import OperatorProcess, free_port
 from tests.e2e.conftest import OPERATOR_SETTINGS
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120),
+              pytest.mark.emulator_only("counts creates and reads in the call log")]
 
 PREFIX = "met-"
 KIND = "ServingEndpoint"

@@ -51,8 +51,8 @@ class ChartOperator:
 
 
 @pytest.fixture
-def model(models):
-    name = f"main.e2e.rbac_{uuid.uuid4().hex[:6]}"
+def model(models, workspace):
+    name = workspace.names.model(f"rbac_{uuid.uuid4().hex[:6]}")
     models.register(name)
     return name
 
@@ -65,7 +65,6 @@ def chart_operator(helm, kubectl, kubeconfig, workspace, crds, namespaces, relea
     ``edit(objects)`` may change the rendered manifests before they are applied;
     ``secret=False`` leaves the credentials Secret uncreated.
     """
-    workspace.require_emulator()
     started: list[OperatorProcess] = []
 
     def start(edit: Callable[[list[dict]], None] | None = None,
@@ -148,7 +147,7 @@ def test_a_lifecycle_with_only_the_charts_permissions(chart_operator, kubectl, w
     operator = chart_operator()
     assert_only_the_service_account_token(operator, kubectl)
     cluster = operator.cluster
-    name = f"{cluster.namespace}-ep"
+    name = workspace.names.endpoint(f"{cluster.namespace}-ep")
     cluster.apply(endpoint(name, model))
     body = cluster.wait("servingendpoint", name, timeout=60)
     assert body["status"]["url"] == f"{workspace.host}/serving-endpoints/{name}/invocations", \
@@ -168,7 +167,7 @@ def test_without_the_status_rule_nothing_becomes_ready_and_the_log_shows_403(
         chart_operator, workspace, model, poll):
     operator = chart_operator(edit=drop_rule("servingendpoints/status"))
     cluster = operator.cluster
-    name = f"{cluster.namespace}-nostatus"
+    name = workspace.names.endpoint(f"{cluster.namespace}-nostatus")
     cluster.apply(endpoint(name, model))
 
     def refusals() -> int:
@@ -191,11 +190,12 @@ def test_without_the_status_rule_nothing_becomes_ready_and_the_log_shows_403(
     assert operator.process.running()
 
 
-def test_without_the_events_rule_the_log_shows_the_refused_events(chart_operator, model, poll):
+def test_without_the_events_rule_the_log_shows_the_refused_events(chart_operator, workspace,
+                                                                  model, poll):
     # Events are auxiliary: the object still becomes Ready, but not silently.
     operator = chart_operator(edit=drop_rule("events"))
     cluster = operator.cluster
-    name = f"{cluster.namespace}-noevents"
+    name = workspace.names.endpoint(f"{cluster.namespace}-noevents")
     cluster.apply(endpoint(name, model))
     cluster.wait("servingendpoint", name, timeout=60)
     refused = poll(lambda: re.search(r"could not post the event Created about ServingEndpoint "
@@ -210,7 +210,7 @@ def test_a_missing_secret_stalls_the_objects_not_the_operator(chart_operator, ku
                                                               model):
     operator = chart_operator(secret=False)
     cluster = operator.cluster
-    name = f"{cluster.namespace}-nocreds"
+    name = workspace.names.endpoint(f"{cluster.namespace}-nocreds")
     cluster.apply(endpoint(name, model))
     body = cluster.wait("servingendpoint", name, condition="Stalled", timeout=60)
     stalled = next(c for c in body["status"]["conditions"] if c["type"] == "Stalled")

@@ -27,7 +27,8 @@ from tests.e2e.chart.conftest import run_health_check
 from tests import reasons as produced
 from tests.e2e.conftest import EMULATOR_SETTINGS, E2E_PREFIX, Cluster
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150),
+              pytest.mark.emulator_only("holds endpoints in each state by slowing the workspace")]
 
 HOLD = "test.lakeserve.dev/hold"
 

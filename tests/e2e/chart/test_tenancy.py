@@ -39,7 +39,9 @@ from tests.e2e.conftest import (
     Cluster,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180),
+              pytest.mark.emulator_only("two local workspaces; calls per principal in the call "
+                                         "log")]
 
 API = "lakeserve.dev/v1alpha1"
 

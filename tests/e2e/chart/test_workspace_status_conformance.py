@@ -47,14 +47,16 @@ def namespaces_module(kubectl, crds, run_record):
 
 
 CASES = [
-    ("ready", "Healthy", "Current", "(workspace 1234567890123456)"),
+    ("ready", "Healthy", "Current", "(workspace {workspace_id})"),
     ("stalled", "Degraded", "Failed", "CredentialsNotFound: the credentials Secret"),
     ("waiting", "Progressing", "InProgress", "WaitingForWorkspace: Workspace"),
 ]
 
 
 @pytest.mark.parametrize("state, health, verdict, words", CASES, ids=[c[0] for c in CASES])
-def test_argocd_and_kstatus_read_workspace_states(found, kstatus, state, health, verdict, words):
+def test_argocd_and_kstatus_read_workspace_states(found, workspace, kstatus, state, health,
+                                                  verdict, words):
+    words = words.format(workspace_id=workspace.client.get_workspace_id())
     result = run_health_check(found[state])
     assert (result["status"], words in result["message"]) == (health, True), result
     (computed,) = kstatus(found[state])

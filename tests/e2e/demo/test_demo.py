@@ -15,7 +15,8 @@ from lakeserve.demo.main import Printer, run
 from lakeserve.demo.scenario import FEATURES, MODEL, ONLINE_ENDPOINT
 from lakeserve.emulator import featurespec
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600),
+              pytest.mark.emulator_only("runs the demo on a local workspace; reads its call log")]
 
 PROBE_ENDPOINT = "feature-probe"
 

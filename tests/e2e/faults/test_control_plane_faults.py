@@ -12,7 +12,8 @@ from lakeserve.reconcile import reasons
 from tests.e2e.conftest import OPERATOR_SETTINGS
 from tests.e2e.faults.conftest import EndpointScenario
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180),
+              pytest.mark.emulator_only("the fault matrix counts calls in the call log")]
 
 
 def reason(body) -> str:

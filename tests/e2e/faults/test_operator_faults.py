@@ -14,7 +14,8 @@ import pytest
 from databricks.sdk.errors import NotFound
 from databricks.sdk.service.database import DatabaseInstance
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180),
+              pytest.mark.emulator_only("the fault matrix counts calls in the call log")]
 
 HELD = {"mode": "delay", "delay_seconds": 4}
 

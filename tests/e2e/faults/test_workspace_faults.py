@@ -12,7 +12,9 @@ from lakeserve.reconcile import reasons
 from tests.e2e.faults.conftest import HTTP_TIMEOUT
 from tests.reasons import table
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150),
+              pytest.mark.emulator_only("injects workspace faults and counts calls in the call "
+                                         "log")]
 
 CREATE = "^/api/2.0/serving-endpoints$"
 

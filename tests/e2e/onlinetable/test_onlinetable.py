@@ -6,14 +6,13 @@ import uuid
 
 import pytest
 from databricks.sdk.errors import NotFound
-from databricks.sdk.service.database import DatabaseInstance
 
 from lakeserve.emulator.settings import FIDELITY_CHOICES
 from lakeserve.resources.onlinetable.client import SYNC_FAILED
+from tests.e2e.conftest import answers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 
-INSTANCE = "e2e-lakebase"
 ANNOTATION = "lakeserve.dev/sync-requested-at"
 ADOPT = "lakeserve.dev/adopt"
 LEGACY_API = "/api/2.0/online-tables"
@@ -21,23 +20,16 @@ LEGACY_API = "/api/2.0/online-tables"
 
 @pytest.fixture(scope="module")
 def instance(workspace):
-    try:
-        workspace.client.database.get_database_instance(INSTANCE)
-    except NotFound:
-        workspace.client.database.create_database_instance(
-            DatabaseInstance(name=INSTANCE, capacity="CU_1"))
-    return INSTANCE
+    return workspace.database_instance()
+
+
+ROWS = [{"customerID": f"c{i}", "tenure": float(i + 1), "TotalCharges": 100.0 * (i + 1)}
+        for i in range(3)]
 
 
 def make_source(workspace, change_data_feed=True):
-    """A fresh source Delta table main.e2e.<random> with three customers."""
-    emulator = workspace.require_emulator()
-    name = f"main.e2e.src_{uuid.uuid4().hex[:8]}"
-    emulator.control("POST", "/_emulator/catalog/tables", {
-        "name": name, "mode": "overwrite", "change_data_feed": change_data_feed, "rows": [
-            {"customerID": f"c{i}", "tenure": float(i + 1), "TotalCharges": 100.0 * (i + 1)}
-            for i in range(3)]})
-    return name
+    """A fresh source Delta table in the run's schema with three customers, made through SQL."""
+    return workspace.tables.create("src", ROWS, change_data_feed=change_data_feed)
 
 
 @pytest.fixture
@@ -45,13 +37,13 @@ def source(workspace):
     return make_source(workspace)
 
 
-def online_table(name, source, table_name=None, annotations=None, **spec):
+def online_table(name, source, table_name=None, annotations=None, instance=None, **spec):
     """An OnlineTable manifest (``annotations`` e.g. lakeserve.dev/adopt for a legacy table)."""
     return {"apiVersion": "lakeserve.dev/v1alpha1", "kind": "OnlineTable",
             "metadata": {"name": name, **({"annotations": annotations} if annotations else {})},
             "spec": {"name": table_name or f"{source}_online", "sourceTableFullName": source,
                      "primaryKeyColumns": ["customerID"], "syncMode": "Triggered",
-                     "databaseInstanceName": INSTANCE,
+                     "databaseInstanceName": instance,
                      "logicalDatabaseName": "databricks_postgres", **spec}}
 
 
@@ -59,13 +51,13 @@ def legacy_calls(workspace, since):
     return [c for c in workspace.calls(since)["calls"] if c["path"].startswith(LEGACY_API)]
 
 
-@pytest.mark.parametrize("legacy_api", FIDELITY_CHOICES["legacy_online_tables"])
+@pytest.mark.parametrize("legacy_api", answers("legacy_online_tables"))
 def test_create_sync_and_delete(cluster, workspace, workspace_settings, instance, source, kubectl,
                                 legacy_api):
     """However the retired legacy API answers, it is not asked at all."""
     workspace_settings(legacy_online_tables=legacy_api)
     since = workspace.last_seq() if workspace.emulator else 0
-    cluster.apply(online_table("features", source))
+    cluster.apply(online_table("features", source, instance=instance))
     body = cluster.wait("onlinetable", "features")
     status = body["status"]
     assert status["detailedState"].startswith("SYNCED_TABLE_ONLINE")
@@ -80,45 +72,41 @@ def test_create_sync_and_delete(cluster, workspace, workspace_settings, instance
 
 def test_sync_request_annotation_starts_a_pipeline_update(cluster, workspace, instance, source,
                                                           poll):
-    emulator = workspace.require_emulator()
-    cluster.apply(online_table("resync", source))
+    cluster.apply(online_table("resync", source, instance=instance))
     body = cluster.wait("onlinetable", "resync")
     pipeline = body["status"]["pipelineId"]
-    emulator.control("POST", "/_emulator/catalog/tables", {"name": source, "mode": "append",
-                                                          "rows": [{"customerID": "c9",
-                                                                    "tenure": 9.0,
-                                                                    "TotalCharges": 900.0}]})
-    since = workspace.last_seq()
+    workspace.tables.insert(source, [{"customerID": "c9", "tenure": 9.0, "TotalCharges": 900.0}])
+    since = workspace.last_seq() if workspace.emulator else 0
     cluster.kubectl("annotate", "onlinetable", "resync", "-n", cluster.namespace,
                     f"{ANNOTATION}=2026-11-25T10:00:00Z")
-    poll(lambda: workspace.count(f"POST /api/2.0/pipelines/{pipeline}/updates", since) == 1,
-         timeout=30, message="a pipeline update for the request")
     body = poll(lambda: (lambda b: b if b["status"].get("syncRequestHandled") ==
                          "2026-11-25T10:00:00Z" and b["status"].get("syncedRowCount") == 4
                          else None)(cluster.get("onlinetable", "resync")), timeout=30,
                 message="the new row to be synced")
     cluster.wait("onlinetable", "resync")
-    assert workspace.count(f"POST /api/2.0/pipelines/{pipeline}/updates", since) == 1
+    if workspace.emulator:  # one pipeline update for the request
+        assert workspace.count(f"POST /api/2.0/pipelines/{pipeline}/updates", since) == 1
 
 
 def test_recreate_policy_replaces_the_table(cluster, workspace, instance, source, poll):
-    emulator = workspace.require_emulator()
-    cluster.apply(online_table("replaced", source, updatePolicy="Recreate"))
+    cluster.apply(online_table("replaced", source, instance=instance, updatePolicy="Recreate"))
     cluster.wait("onlinetable", "replaced")
-    since = workspace.last_seq()
-    cluster.apply(online_table("replaced", source, updatePolicy="Recreate", syncMode="Snapshot"))
-    poll(lambda: workspace.count("POST /api/2.0/database/synced_tables", since) == 1,
-         timeout=40, message="the table to be created again")
-    body = cluster.wait("onlinetable", "replaced")
-    assert body["status"]["observedGeneration"] == 2
-    assert workspace.count(f"DELETE /api/2.0/database/synced_tables/{source}_online", since) == 1
+    since = workspace.last_seq() if workspace.emulator else 0
+    cluster.apply(online_table("replaced", source, instance=instance, updatePolicy="Recreate",
+                               syncMode="Snapshot"))
+    poll(lambda: cluster.get("onlinetable", "replaced")["status"]["observedGeneration"] == 2,
+         timeout=40, message="the new spec to be applied")
+    cluster.wait("onlinetable", "replaced")
     table = workspace.client.database.get_synced_database_table(f"{source}_online")
     assert table.spec.scheduling_policy.value == "SNAPSHOT"
-    assert emulator  # the call-log assertions above need the emulator
+    if workspace.emulator:  # replaced by a delete and a create, not an update
+        assert workspace.count("POST /api/2.0/database/synced_tables", since) == 1
+        assert workspace.count(f"DELETE /api/2.0/database/synced_tables/{source}_online",
+                               since) == 1
 
 
 def test_orphan_keeps_the_table(cluster, workspace, instance, source):
-    cluster.apply(online_table("kept", source, deletionPolicy="Orphan"))
+    cluster.apply(online_table("kept", source, instance=instance, deletionPolicy="Orphan"))
     cluster.wait("onlinetable", "kept")
     cluster.delete("onlinetable", "kept")
     assert workspace.client.database.get_synced_database_table(f"{source}_online").name
@@ -126,7 +114,7 @@ def test_orphan_keeps_the_table(cluster, workspace, instance, source):
 
 # (reason, spec change, expected text in the Stalled message)
 REFUSED = [
-    ("missing source table", {"sourceTableFullName": "main.e2e.does_not_exist"},
+    ("missing source table", {"sourceTableFullName": "main.default.does_not_exist"},
      "does_not_exist"),
     ("primary key not in the source", {"primaryKeyColumns": ["customer_id"]}, "customer_id"),
 ]
@@ -135,7 +123,7 @@ REFUSED = [
 @pytest.mark.parametrize("case, change, text", REFUSED, ids=[r[0] for r in REFUSED])
 def test_what_only_the_workspace_can_tell_stalls(cluster, workspace, instance, source, case,
                                                   change, text):
-    manifest = online_table("refused", source, **change)
+    manifest = online_table("refused", source, instance=instance, **change)
     cluster.apply(manifest)
     body = cluster.wait("onlinetable", "refused", condition="Stalled")
     stalled = next(c for c in body["status"]["conditions"] if c["type"] == "Stalled")
@@ -144,12 +132,14 @@ def test_what_only_the_workspace_can_tell_stalls(cluster, workspace, instance, s
         workspace.client.database.get_synced_database_table(manifest["spec"]["name"])
 
 
+@pytest.mark.emulator_only("makes a legacy online table through /_emulator/")
 def test_legacy_online_table_is_adopted_and_migrated(cluster, workspace, instance, source, poll):
     emulator = workspace.require_emulator()
     name = f"{source}_legacy"
     emulator.control("POST", "/_emulator/legacy-online-tables", {
         "name": name, "source_table_full_name": source, "primary_key_columns": ["customerID"]})
-    cluster.apply(online_table("legacy", source, table_name=name, annotations={ADOPT: "true"}))
+    cluster.apply(online_table("legacy", source, instance=instance, table_name=name,
+                               annotations={ADOPT: "true"}))
     body = cluster.wait("onlinetable", "legacy")
     assert body["status"]["legacy"] is True
     since = workspace.last_seq()
@@ -157,8 +147,8 @@ def test_legacy_online_table_is_adopted_and_migrated(cluster, workspace, instanc
          timeout=30, message="two drift passes")
     assert workspace.count(f"GET /api/2.0/database/synced_tables/{name}", since) == 0, \
         "an adopted legacy table costs one read per pass"
-    cluster.apply(online_table("legacy", source, table_name=name, annotations={ADOPT: "true"},
-                               updatePolicy="Recreate"))
+    cluster.apply(online_table("legacy", source, instance=instance, table_name=name,
+                               annotations={ADOPT: "true"}, updatePolicy="Recreate"))
     body = poll(lambda: (lambda b: b if not b["status"].get("legacy") and any(
         c["type"] == "Ready" and c["status"] == "True" for c in b["status"]["conditions"])
         else None)(cluster.get("onlinetable", "legacy")), timeout=60,
@@ -168,6 +158,7 @@ def test_legacy_online_table_is_adopted_and_migrated(cluster, workspace, instanc
         workspace.client.online_tables.get(name)
 
 
+@pytest.mark.emulator_only("chooses how the retired legacy API answers")
 @pytest.mark.parametrize("legacy_api", ["not_implemented", "gone"])
 def test_adoption_asked_of_a_retired_api_creates_a_synced_table(cluster, workspace,
                                                                  workspace_settings, instance,
@@ -175,14 +166,14 @@ def test_adoption_asked_of_a_retired_api_creates_a_synced_table(cluster, workspa
     workspace.require_emulator()
     workspace_settings(legacy_online_tables=legacy_api)
     since = workspace.last_seq()
-    cluster.apply(online_table("adopting", source, annotations={ADOPT: "true"}))
+    cluster.apply(online_table("adopting", source, instance=instance, annotations={ADOPT: "true"}))
     body = cluster.wait("onlinetable", "adopting")
     assert not body["status"].get("legacy")
     assert legacy_calls(workspace, since), "adoption was asked for, so the legacy API was read"
     cluster.delete("onlinetable", "adopting")
 
 
-@pytest.mark.parametrize("cdf_missing", FIDELITY_CHOICES["change_data_feed_missing"])
+@pytest.mark.parametrize("cdf_missing", answers("change_data_feed_missing"))
 def test_a_source_without_change_data_feed_stalls_with_what_to_do(cluster, workspace,
                                                                   workspace_settings, instance,
                                                                   cdf_missing):
@@ -190,16 +181,17 @@ def test_a_source_without_change_data_feed_stalls_with_what_to_do(cluster, works
     needs no Change Data Feed."""
     workspace_settings(change_data_feed_missing=cdf_missing)
     plain = make_source(workspace, change_data_feed=False)
-    cluster.apply(online_table("no-cdf", plain))
+    cluster.apply(online_table("no-cdf", plain, instance=instance))
     body = cluster.wait("onlinetable", "no-cdf", condition="Stalled")
     stalled = next(c for c in body["status"]["conditions"] if c["type"] == "Stalled")
     assert "delta.enableChangeDataFeed = true" in stalled["message"]
     assert "syncMode: Snapshot" in stalled["message"]
     cluster.delete("onlinetable", "no-cdf")
-    cluster.apply(online_table("snapshot", plain, syncMode="Snapshot"))
+    cluster.apply(online_table("snapshot", plain, instance=instance, syncMode="Snapshot"))
     cluster.wait("onlinetable", "snapshot")
 
 
+@pytest.mark.emulator_only("counts writes over drift passes in the call log")
 def test_in_a_database_catalog_the_database_is_inferred(cluster, workspace, instance, source,
                                                          poll):
     """No logicalDatabaseName: Databricks takes the catalog's database, reports it as the
@@ -207,9 +199,11 @@ def test_in_a_database_catalog_the_database_is_inferred(cluster, workspace, inst
     workspace.require_emulator()
     catalog = f"pg_{uuid.uuid4().hex[:6]}"
     workspace.client.api_client.do("POST", "/api/2.0/database/catalogs", body={
-        "name": catalog, "database_instance_name": INSTANCE, "database_name": "appdb"})
-    manifest = online_table("in-pg", source, table_name=f"{catalog}.public.features",
-                            pipeline={"storageCatalog": "main", "storageSchema": "e2e"})
+        "name": catalog, "database_instance_name": instance, "database_name": "appdb"})
+    manifest = online_table("in-pg", source, instance=instance,
+                            table_name=f"{catalog}.public.features",
+                            pipeline={"storageCatalog": workspace.names.catalog,
+                                      "storageSchema": workspace.names.schema})
     del manifest["spec"]["logicalDatabaseName"]
     cluster.apply(manifest)
     cluster.wait("onlinetable", "in-pg")
@@ -224,12 +218,13 @@ def test_in_a_database_catalog_the_database_is_inferred(cluster, workspace, inst
     assert cluster.get("onlinetable", "in-pg")["status"]["observedGeneration"] == 1
 
 
+@pytest.mark.emulator_only("sets the synced table's state through /_emulator/")
 def test_an_offline_table_stalls_with_the_state_the_sdk_cannot_decode(cluster, workspace,
                                                                        instance, source):
     """Databricks sends SYNCED_TABLE_OFFLINE, which the SDK's enum misspells and decodes to
     None: the raw state is read, shown, and stalls instead of 'Provisioning' forever."""
     emulator = workspace.require_emulator()
-    cluster.apply(online_table("offline", source))
+    cluster.apply(online_table("offline", source, instance=instance))
     cluster.wait("onlinetable", "offline")
     emulator.control("POST", "/_emulator/lakebase/table-state", {
         "table": f"{source}_online", "state": "SYNCED_TABLE_OFFLINE",
@@ -249,20 +244,23 @@ def test_mixed_case_names_neither_stall_nor_cost_writes(cluster, workspace, inst
     """Unity Catalog stores names in lower case: a mixed-case spec is the same table."""
     catalog, schema, table = source.split(".")
     mixed_source = f"{catalog.upper()}.{schema.upper()}.{table}"
-    manifest = online_table("mixed", mixed_source, table_name=f"Main.E2E.{table}_Online")
+    manifest = online_table("mixed", mixed_source, instance=instance,
+                            table_name=f"{catalog.title()}.{schema.upper()}.{table}_Online")
     cluster.apply(manifest)
     cluster.wait("onlinetable", "mixed")
-    since = workspace.last_seq()
-    path = f"/api/2.0/database/synced_tables/main.e2e.{table}_online"
-    poll(lambda: workspace.count(f"GET {path}", since) >= 3, timeout=30,
-         message="three drift passes")
+    if workspace.emulator:  # three drift passes cost no write
+        since = workspace.last_seq()
+        path = f"/api/2.0/database/synced_tables/{source}_online"
+        poll(lambda: workspace.count(f"GET {path}", since) >= 3, timeout=30,
+             message="three drift passes")
+        assert [c for c in workspace.calls(since)["calls"]
+                if c["method"] != "GET" and path in c["path"]] == []
     body = cluster.get("onlinetable", "mixed")
-    assert [c for c in workspace.calls(since)["calls"]
-            if c["method"] != "GET" and path in c["path"]] == []
     ready = next(c for c in body["status"]["conditions"] if c["type"] == "Ready")
     assert ready["status"] == "True"
 
 
+@pytest.mark.emulator_only("slows pipeline updates and reads the refusals in the call log")
 @pytest.mark.parametrize("running", FIDELITY_CHOICES["pipeline_update_running"])
 def test_a_sync_requested_while_one_runs_waits_for_it(cluster, workspace, workspace_settings,
                                                       instance, source, poll, running):
@@ -270,7 +268,7 @@ def test_a_sync_requested_while_one_runs_waits_for_it(cluster, workspace, worksp
     never stalls. (A queued update leaves the table looking idle, so the request is sent.)"""
     workspace.require_emulator()
     workspace_settings(pipeline_update_running=running, pipeline_update_seconds=6.0)
-    cluster.apply(online_table("busy", source))
+    cluster.apply(online_table("busy", source, instance=instance))
     body = cluster.wait("onlinetable", "busy")
     updates = f"/api/2.0/pipelines/{body['status']['pipelineId']}/updates"
     since = workspace.last_seq()
@@ -294,11 +292,12 @@ def test_a_sync_requested_while_one_runs_waits_for_it(cluster, workspace, worksp
     cluster.wait("onlinetable", "busy", timeout=30)
 
 
+@pytest.mark.emulator_only("makes the sync pipeline fail through /_emulator/")
 @pytest.mark.produces(SYNC_FAILED)
 def test_a_failed_sync_stalls_and_a_new_sync_request_recovers(cluster, workspace, instance,
                                                               source, poll, figures):
     emulator = workspace.require_emulator()
-    cluster.apply(online_table("failing", source))
+    cluster.apply(online_table("failing", source, instance=instance))
     cluster.wait("onlinetable", "failing")
     emulator.control("POST", "/_emulator/lakebase/pipeline-failures", {
         "table": f"{source}_online", "message": "source table lost its change data feed"})

@@ -39,8 +39,8 @@ def status_versions(body):
 
 
 @pytest.fixture
-def model(models):
-    name = f"main.e2e.alias_{uuid.uuid4().hex[:6]}"
+def model(models, workspace):
+    name = workspace.names.model(f"alias_{uuid.uuid4().hex[:6]}")
     models.register(name, ["champion"])
     models.register(name, ["challenger"])
     return name
@@ -49,7 +49,7 @@ def model(models):
 @pytest.mark.produces(reasons.ALIAS_MOVED)
 def test_alias_move_rolls_the_endpoint_without_a_manifest_change(cluster, workspace, models,
                                                                    model, poll):
-    name = "alias-ab"
+    name = workspace.names.endpoint("ab")
     cluster.apply(ab_endpoint(name, model))
     body = cluster.wait("servingendpoint", name)
     assert status_versions(body) == {"champion": ("champion", "1"),
@@ -70,7 +70,7 @@ def test_alias_move_rolls_the_endpoint_without_a_manifest_change(cluster, worksp
 
 @pytest.mark.produces(ALIAS_NOT_FOUND)
 def test_unknown_alias_stalls_until_it_is_set(cluster, models, model, workspace):
-    name = "alias-missing"
+    name = workspace.names.endpoint("missing")
     manifest = ab_endpoint(name, model)
     manifest["spec"]["config"]["servedEntities"][1]["entityAlias"] = "shadow"
     manifest["spec"]["config"]["trafficConfig"]["routes"][1]["servedEntityName"] = "challenger"

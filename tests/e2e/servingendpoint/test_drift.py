@@ -17,14 +17,14 @@ DRIFT_INTERVAL = 4  # OPERATOR_SETTINGS in conftest
 
 
 @pytest.fixture
-def model(models):
-    name = f"main.e2e.drift_{uuid.uuid4().hex[:6]}"
+def model(models, workspace):
+    name = workspace.names.model(f"drift_{uuid.uuid4().hex[:6]}")
     models.register(name, ["champion"])
     models.register(name, ["challenger"])
     return name
 
 
-def full_endpoint(name, model):
+def full_endpoint(name, model, names):
     """Everything Databricks fills in or echoes differently, in one spec."""
     return {
         "apiVersion": "lakeserve.dev/v1alpha1", "kind": "ServingEndpoint",
@@ -39,7 +39,8 @@ def full_endpoint(name, model):
                     {"servedEntityName": model.split(".")[-1] + "-champion",
                      "trafficPercentage": 50},
                     {"servedEntityName": model.split(".")[-1] + "-2", "trafficPercentage": 50}]},
-                "autoCaptureConfig": {"catalogName": "main", "schemaName": "e2e"}},
+                "autoCaptureConfig": {"catalogName": names.catalog,
+                                      "schemaName": names.schema}},
             "tags": [{"key": "z", "value": "last"}, {"key": "a", "value": "first"}],
             "aiGateway": {"usageTrackingConfig": {"enabled": True},
                           "rateLimits": [{"calls": 10}]},
@@ -69,6 +70,7 @@ def assert_zero_writes_over_three_drift_passes(cluster, workspace, name, poll):
         "no status writes at steady state either"
 
 
+@pytest.mark.emulator_only("chooses the order the workspace lists entities in; counts writes")
 @pytest.mark.parametrize("order", FIDELITY_CHOICES["served_entities_order"])
 def test_ready_endpoint_costs_zero_writes_over_drift_passes(cluster, workspace,
                                                             workspace_settings, model, poll,
@@ -77,10 +79,11 @@ def test_ready_endpoint_costs_zero_writes_over_drift_passes(cluster, workspace,
     workspace.require_emulator()
     workspace_settings(served_entities_order=order)
     name = f"drift-zero-{order.replace('_', '-')}"
-    cluster.apply(full_endpoint(name, model))
+    cluster.apply(full_endpoint(name, model, workspace.names))
     assert_zero_writes_over_three_drift_passes(cluster, workspace, name, poll)
 
 
+@pytest.mark.emulator_only("chooses how the workspace echoes the gateway; counts writes")
 @pytest.mark.parametrize("echo", FIDELITY_CHOICES["ai_gateway_echo"])
 def test_gateway_table_without_prefix_costs_zero_writes(cluster, workspace, workspace_settings,
                                                         model, poll, echo):
@@ -99,8 +102,8 @@ def test_gateway_table_without_prefix_costs_zero_writes(cluster, workspace, work
 
 @pytest.mark.produces(reasons.DRIFT_CORRECTED, reasons.UPDATED)
 def test_out_of_band_change_is_reverted_with_an_event(cluster, workspace, model, poll, figures):
-    name = "drift-revert"
-    cluster.apply(full_endpoint(name, model))
+    name = workspace.names.endpoint("revert")
+    cluster.apply(full_endpoint(name, model, workspace.names))
     cluster.wait("servingendpoint", name)
     since, started = workspace.last_seq() if workspace.emulator else 0, time.monotonic()
     short = model.split(".")[-1]
@@ -124,8 +127,8 @@ def test_out_of_band_change_is_reverted_with_an_event(cluster, workspace, model,
 
 @pytest.mark.produces(reasons.RECREATED_MISSING)
 def test_endpoint_deleted_behind_our_back_is_recreated(cluster, workspace, model, poll, figures):
-    name = "drift-deleted"
-    cluster.apply(full_endpoint(name, model))
+    name = workspace.names.endpoint("deleted")
+    cluster.apply(full_endpoint(name, model, workspace.names))
     cluster.wait("servingendpoint", name)
     since, started = workspace.last_seq() if workspace.emulator else 0, time.monotonic()
     old_id = workspace.client.serving_endpoints.get(name).id
@@ -160,6 +163,7 @@ def record_drift(figures, workspace, cluster, name, since, started, fault):
                              "notes": "counts include the test's own change and the deletion"})
 
 
+@pytest.mark.emulator_only("counts writes over three drift passes in the call log")
 def test_mixed_case_unity_catalog_names_cost_zero_writes(cluster, workspace, models, poll):
     """Unity Catalog stores names in lower case; Main.E2E.Model is main.e2e.model."""
     workspace.require_emulator()
@@ -177,6 +181,7 @@ def test_mixed_case_unity_catalog_names_cost_zero_writes(cluster, workspace, mod
     assert_zero_writes_over_three_drift_passes(cluster, workspace, name, poll)
 
 
+@pytest.mark.emulator_only("counts telemetry patches in the call log")
 def test_telemetry_tables_are_applied_once_and_then_cost_zero_writes(cluster, workspace, model,
                                                                      poll):
     """Databricks makes a telemetry profile of the tables and returns only its id: the operator

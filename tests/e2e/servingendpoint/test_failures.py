@@ -12,7 +12,8 @@ from tests.e2e.conftest import gaps_text
 
 PENDING_AFTER_FAILURE = FIDELITY_CHOICES["failed_update_pending_config"]
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180),
+              pytest.mark.emulator_only("makes deployments fail; counts retries in the call log")]
 
 REFUSED_BACKOFF = 2  # OPERATOR_SETTINGS in conftest
 

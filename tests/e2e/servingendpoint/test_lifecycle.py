@@ -8,23 +8,17 @@ from lakeserve.reconcile import reasons
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
-MODEL = "main.e2e.churn_model"
-
-
 @pytest.fixture(scope="module")
-def model(workspace):
-    """Two READY versions of a UC model (in a real workspace: set LAKESERVE_E2E_MODEL)."""
-    if workspace.emulator is None:
-        import os
-        name = os.environ.get("LAKESERVE_E2E_MODEL") or pytest.skip("set LAKESERVE_E2E_MODEL")
-        return name
+def model(workspace, models):
+    """Two READY versions of a UC model."""
+    name = workspace.names.model("churn_model")
     for _ in range(2):
-        workspace.emulator.control("POST", "/_emulator/registry/model-versions", {"name": MODEL})
-    return MODEL
+        models.register(name)
+    return name
 
 
-def endpoint(name, routes=((1, 50), (2, 50)), **spec):
-    entities = [{"name": f"v{version}", "entityName": MODEL, "entityVersion": str(version),
+def endpoint(name, model, routes=((1, 50), (2, 50)), **spec):
+    entities = [{"name": f"v{version}", "entityName": model, "entityVersion": str(version),
                  "workloadSize": "Small", "scaleToZeroEnabled": True} for version, _ in routes]
     return {
         "apiVersion": "lakeserve.dev/v1alpha1", "kind": "ServingEndpoint",
@@ -43,8 +37,8 @@ def served_routes(workspace, name):
 
 @pytest.mark.produces(reasons.READY, reasons.CREATED)
 def test_apply_becomes_ready_with_status_and_columns(cluster, workspace, model, kubectl):
-    name = "e2e-ready"
-    cluster.apply(endpoint(name))
+    name = workspace.names.endpoint("ready")
+    cluster.apply(endpoint(name, model))
     body = cluster.wait("servingendpoint", name)
     status = body["status"]
     assert status["observedGeneration"] == body["metadata"]["generation"]
@@ -64,32 +58,36 @@ def test_apply_becomes_ready_with_status_and_columns(cluster, workspace, model, 
 
 
 def test_traffic_change_lands_after_the_running_update(cluster, workspace, model, poll):
-    name = "e2e-traffic"
-    since = workspace.last_seq()
-    cluster.apply(endpoint(name))
+    name = workspace.names.endpoint("traffic")
+    since = workspace.last_seq() if workspace.emulator else 0
+    cluster.apply(endpoint(name, model))
     poll(lambda: (cluster.get("servingendpoint", name) or {}).get("status", {}).get("state"),
          message="the endpoint to be created")
-    cluster.apply(endpoint(name, routes=((1, 80), (2, 20))))  # while the creation is in flight
+    # while the creation is in flight
+    cluster.apply(endpoint(name, model, routes=((1, 80), (2, 20))))
     cluster.wait("servingendpoint", name)
     assert served_routes(workspace, name) == [("v1", 80), ("v2", 20)]
-    calls = workspace.calls(since)["calls"]
-    puts = [c for c in calls if c["method"] == "PUT" and c["path"].endswith(f"/{name}/config")]
-    assert [c["status"] for c in puts] == [200], "one update, sent after the creation finished"
+    if workspace.emulator:
+        calls = workspace.calls(since)["calls"]
+        puts = [c for c in calls if c["method"] == "PUT"
+                and c["path"].endswith(f"/{name}/config")]
+        assert [c["status"] for c in puts] == [200], "one update, sent after the creation ended"
 
 
+@pytest.mark.emulator_only("slows updates down and counts them in the call log")
 def test_changes_during_one_update_collapse_into_one(cluster, workspace, model, poll):
     emulator = workspace.require_emulator()
-    name = "e2e-coalesce"
-    cluster.apply(endpoint(name))
+    name = workspace.names.endpoint("coalesce")
+    cluster.apply(endpoint(name, model))
     cluster.wait("servingendpoint", name)
     emulator.control("PUT", "/_emulator/settings", {"serving_update_seconds": 8})
     try:
         since = workspace.last_seq()
-        cluster.apply(endpoint(name, routes=((1, 70), (2, 30))))
+        cluster.apply(endpoint(name, model, routes=((1, 70), (2, 30))))
         poll(lambda: workspace.count(f"PUT /api/2.0/serving-endpoints/{name}/config", since),
              message="the first update")
-        cluster.apply(endpoint(name, routes=((1, 60), (2, 40))))
-        cluster.apply(endpoint(name, routes=((1, 10), (2, 90))))
+        cluster.apply(endpoint(name, model, routes=((1, 60), (2, 40))))
+        cluster.apply(endpoint(name, model, routes=((1, 10), (2, 90))))
         emulator.control("PUT", "/_emulator/settings", {"serving_update_seconds": 1})
         poll(lambda: served_routes(workspace, name) == [("v1", 10), ("v2", 90)], timeout=60,
              message="the last spec to be served")
@@ -104,8 +102,8 @@ def test_changes_during_one_update_collapse_into_one(cluster, workspace, model, 
 
 @pytest.mark.produces(reasons.DELETED)
 def test_delete_removes_the_endpoint(cluster, workspace, model, poll):
-    name = "e2e-delete"
-    cluster.apply(endpoint(name))
+    name = workspace.names.endpoint("delete")
+    cluster.apply(endpoint(name, model))
     cluster.wait("servingendpoint", name)
     cluster.delete("servingendpoint", name)
     assert cluster.get("servingendpoint", name) is None
@@ -116,8 +114,8 @@ def test_delete_removes_the_endpoint(cluster, workspace, model, poll):
 
 @pytest.mark.produces(reasons.ORPHANED)
 def test_orphan_keeps_the_endpoint(cluster, workspace, model, poll):
-    name = "e2e-orphan"
-    cluster.apply(endpoint(name, deletionPolicy="Orphan"))
+    name = workspace.names.endpoint("orphan")
+    cluster.apply(endpoint(name, model, deletionPolicy="Orphan"))
     cluster.wait("servingendpoint", name)
     cluster.delete("servingendpoint", name)
     assert cluster.get("servingendpoint", name) is None
@@ -127,9 +125,9 @@ def test_orphan_keeps_the_endpoint(cluster, workspace, model, poll):
 
 
 def test_workspace_rejection_stalls_then_a_fix_recovers(cluster, workspace, model, poll):
-    name = "e2e-rejected"
+    name = workspace.names.endpoint("rejected")
     since = workspace.last_seq() if workspace.emulator else 0
-    cluster.apply(endpoint(name, routes=((1, 50), (99, 50))))
+    cluster.apply(endpoint(name, model, routes=((1, 50), (99, 50))))
     body = cluster.wait("servingendpoint", name, condition="Stalled")
     stalled = next(c for c in body["status"]["conditions"] if c["type"] == "Stalled")
     assert "99" in stalled["message"] and "does not exist" in stalled["message"]
@@ -137,13 +135,14 @@ def test_workspace_rejection_stalls_then_a_fix_recovers(cluster, workspace, mode
         # no hot retry loop: at most one attempt per drift interval (4 s in e2e)
         attempts = workspace.count("POST /api/2.0/serving-endpoints", since)
         assert attempts <= 3
-    cluster.apply(endpoint(name))
+    cluster.apply(endpoint(name, model))
     body = cluster.wait("servingendpoint", name)
     assert body["status"]["observedGeneration"] == 2
 
 
 def test_invalid_manifest_is_refused_by_the_api_server(cluster):
-    result = cluster.apply(endpoint("e2e-invalid", routes=((1, 50), (2, 40))), check=False)
+    result = cluster.apply(endpoint("e2e-invalid", "main.e2e.m", routes=((1, 50), (2, 40))),
+                           check=False)
     assert result.returncode != 0
     assert "traffic percentages must add up to 100" in result.stderr
     assert cluster.get("servingendpoint", "e2e-invalid") is None

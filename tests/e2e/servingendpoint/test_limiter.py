@@ -10,7 +10,8 @@ import pytest
 from lakeserve.operator_process import OperatorProcess
 from tests.e2e.conftest import gaps_text
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180),
+              pytest.mark.emulator_only("counts writes against the limit and injects 429s")]
 
 PREFIX = "lim-"
 LIMIT, WINDOW = 2, 15

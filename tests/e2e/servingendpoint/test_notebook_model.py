@@ -11,9 +11,7 @@ import uuid
 
 import pytest
 
-from lakeserve.emulator.settings import FIDELITY_CHOICES
-
-from ..conftest import REPO
+from ..conftest import REPO, answers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -37,17 +35,17 @@ def champion_endpoint(name: str, model: str) -> dict:
                  "workloadSize": "Small", "scaleToZeroEnabled": True}]}}}
 
 
-@pytest.mark.parametrize("artifacts", FIDELITY_CHOICES["mlflow_uc_artifacts"])
+@pytest.mark.parametrize("artifacts", answers("mlflow_uc_artifacts"))
 def test_the_endpoint_serves_the_version_the_notebook_code_registered(cluster, workspace,
                                                                       workspace_settings,
                                                                       tmp_path, artifacts):
     workspace_settings(mlflow_uc_artifacts=artifacts)
-    model = f"main.e2e.notebook_{uuid.uuid4().hex[:6]}"
+    model = workspace.names.model(f"notebook_{uuid.uuid4().hex[:6]}")
     since = workspace.last_seq() if workspace.emulator else 0
     printed = run_notebook_code(workspace, model, tmp_path)
     assert printed["version"] == "1"
 
-    name = f"notebook-{uuid.uuid4().hex[:6]}"
+    name = workspace.names.endpoint(f"notebook-{uuid.uuid4().hex[:6]}")
     cluster.apply(champion_endpoint(name, model))
     body = cluster.wait("servingendpoint", name, timeout=120)
     (served,) = body["status"]["servedEntities"]

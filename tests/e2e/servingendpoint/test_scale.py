@@ -28,6 +28,8 @@ def manifests(namespace):
     } for i in range(COUNT)]
 
 
+@pytest.mark.emulator_only("a hundred endpoints at once, beyond a shared workspace's quota; "
+                            "turns the write limit off and reads the call log")
 def test_a_hundred_endpoints_keep_one_create_one_read_per_drift_and_no_steady_writes(
         cluster, workspace, workspace_settings, kubectl, poll):
     emulator = workspace.require_emulator()

@@ -13,8 +13,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 
 @pytest.fixture
-def model(models):
-    name = f"main.e2e.surface_{uuid.uuid4().hex[:6]}"
+def model(models, workspace):
+    name = workspace.names.model(f"surface_{uuid.uuid4().hex[:6]}")
     models.register(name)
     return name
 
@@ -36,31 +36,40 @@ def writes(workspace, name, since):
 
 
 def test_tags_go_through_the_tags_api(cluster, workspace, model):
-    workspace.require_emulator()
-    name = "surface-tags"
+    name = workspace.names.endpoint("tags")
     cluster.apply(single(name, model, tags=[{"key": "team", "value": "ml"}]))
     cluster.wait("servingendpoint", name)
-    since = workspace.last_seq()
+    since = workspace.last_seq() if workspace.emulator else 0
     cluster.apply(single(name, model, tags=[{"key": "app", "value": "churn"}]))
     body = cluster.wait("servingendpoint", name)
     assert body["status"]["observedGeneration"] == 2
-    assert writes(workspace, name, since) == [f"PATCH /api/2.0/serving-endpoints/{name}/tags"]
+    if workspace.emulator:
+        assert writes(workspace, name, since) == [
+            f"PATCH /api/2.0/serving-endpoints/{name}/tags"]
     tags = {t.key: t.value for t in workspace.client.serving_endpoints.get(name).tags}
     assert tags["app"] == "churn" and "team" not in tags
     assert tags["lakeserve-owner"] == f"{cluster.namespace}/{name}"
 
 
+def inference_table(workspace, prefix):
+    """Where an endpoint's inference table goes: the run's schema, the run's prefix."""
+    names = workspace.names
+    where = {"catalogName": names.catalog, "schemaName": names.schema,
+             "tableNamePrefix": names.object(prefix)}
+    return where, f"{names.catalog}.{names.schema}.{names.object(prefix)}_payload"
+
+
 def test_ai_gateway_and_inference_table(cluster, workspace, model, poll):
-    name = "surface-gateway"
+    name = workspace.names.endpoint("gateway")
+    table, payload = inference_table(workspace, "gw")
     gateway = {"usageTrackingConfig": {"enabled": True},
                "rateLimits": [{"calls": 100, "key": "user"}],
                "guardrails": {"input": {"pii": {"behavior": "BLOCK"}}},
                "fallbackConfig": {"enabled": False},
-               "inferenceTableConfig": {"catalogName": "main", "schemaName": "e2e",
-                                        "tableNamePrefix": "gw"}}
+               "inferenceTableConfig": table}
     cluster.apply(single(name, model, aiGateway=gateway))
     body = cluster.wait("servingendpoint", name)
-    assert body["status"]["inferenceTable"] == "main.e2e.gw_payload"
+    assert body["status"]["inferenceTable"] == payload
     observed = workspace.client.serving_endpoints.get(name).ai_gateway
     assert observed.usage_tracking_config.enabled and observed.rate_limits[0].calls == 100
     gateway["rateLimits"] = [{"calls": 5}]
@@ -70,9 +79,11 @@ def test_ai_gateway_and_inference_table(cluster, workspace, model, poll):
     cluster.wait("servingendpoint", name)
 
 
+@pytest.mark.emulator_only("a GPU workload and a secret reference only the local workspace "
+                            "accepts without setup; the call log shows one update")
 def test_sizing_environment_and_workload_type_in_one_update(cluster, workspace, model):
     workspace.require_emulator()
-    name = "surface-sizing"
+    name = workspace.names.endpoint("sizing")
     cluster.apply(single(name, model))
     cluster.wait("servingendpoint", name)
     since = workspace.last_seq()
@@ -94,7 +105,7 @@ def test_sizing_environment_and_workload_type_in_one_update(cluster, workspace, 
 
 @pytest.mark.produces(reasons.RECREATING)
 def test_create_only_change_with_recreate_replaces_the_endpoint(cluster, workspace, model):
-    name = "surface-recreate"
+    name = workspace.names.endpoint("recreate")
     cluster.apply(single(name, model, description="first", updatePolicy="Recreate"))
     cluster.wait("servingendpoint", name)
     first_id = workspace.client.serving_endpoints.get(name).id
@@ -106,14 +117,16 @@ def test_create_only_change_with_recreate_replaces_the_endpoint(cluster, workspa
     assert "Recreating" in cluster.event_reasons(name)
 
 
-def test_legacy_auto_capture_reports_the_payload_table(cluster, model):
-    name = "surface-capture"
-    cluster.apply(single(name, model, config={"autoCaptureConfig": {
-        "catalogName": "main", "schemaName": "e2e", "tableNamePrefix": "cap"}}))
+def test_legacy_auto_capture_reports_the_payload_table(cluster, workspace, model):
+    name = workspace.names.endpoint("capture")
+    table, payload = inference_table(workspace, "cap")
+    cluster.apply(single(name, model, config={"autoCaptureConfig": table}))
     body = cluster.wait("servingendpoint", name)
-    assert body["status"]["inferenceTable"] == "main.e2e.cap_payload"
+    assert body["status"]["inferenceTable"] == payload
 
 
+@pytest.mark.emulator_only("chooses how the workspace answers writes during an update and "
+                            "reads the call log")
 @pytest.mark.parametrize("setting", FIDELITY_CHOICES["writes_while_updating"])
 def test_one_write_at_a_time_while_the_config_updates(cluster, workspace, workspace_settings,
                                                       models, model, setting):
@@ -122,7 +135,7 @@ def test_one_write_at_a_time_while_the_config_updates(cluster, workspace, worksp
     workspace.require_emulator()
     workspace_settings(writes_while_updating=setting)
     models.register(model)
-    name = f"surface-one-write-{setting}"
+    name = workspace.names.endpoint(f"one-write-{setting}")
     cluster.apply(single(name, model))
     cluster.wait("servingendpoint", name)
     since = workspace.last_seq()
@@ -142,8 +155,8 @@ def test_one_write_at_a_time_while_the_config_updates(cluster, workspace, worksp
 def test_legacy_inference_table_enabled_again_with_recreate(cluster, workspace, model):
     """Databricks cannot enable a disabled legacy inference table; Recreate replaces the
     endpoint instead of sending an update that would be refused."""
-    name = "surface-capture-again"
-    capture = {"catalogName": "main", "schemaName": "e2e", "tableNamePrefix": "again"}
+    name = workspace.names.endpoint("capture-again")
+    capture, payload = inference_table(workspace, "again")
     cluster.apply(single(name, model, updatePolicy="Recreate",
                          config={"autoCaptureConfig": {**capture, "enabled": False}}))
     cluster.wait("servingendpoint", name)
@@ -152,12 +165,12 @@ def test_legacy_inference_table_enabled_again_with_recreate(cluster, workspace, 
                          config={"autoCaptureConfig": capture}))
     body = cluster.wait("servingendpoint", name)
     assert body["status"]["observedGeneration"] == 2
-    assert body["status"]["inferenceTable"] == "main.e2e.again_payload"
+    assert body["status"]["inferenceTable"] == payload
     assert workspace.client.serving_endpoints.get(name).id != first_id
 
 
 def test_a_route_optimized_endpoint_reports_its_own_url(cluster, workspace, model):
-    name = "surface-route-optimized"
+    name = workspace.names.endpoint("route-optimized")
     cluster.apply(single(name, model, routeOptimized=True))
     body = cluster.wait("servingendpoint", name)
     endpoint = workspace.client.serving_endpoints.get(name)

@@ -18,7 +18,8 @@ from tests.e2e.workspaces.conftest import (
     writes,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150),
+              pytest.mark.emulator_only("a second local workspace with short-lived OAuth tokens")]
 
 TOKEN_PATH = "/oidc/v1/token"
 

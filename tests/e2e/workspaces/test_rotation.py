@@ -18,7 +18,9 @@ from tests.e2e.workspaces.conftest import (
     writes,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180),
+              pytest.mark.emulator_only("rotates the local workspace's token through "
+                                         "/_emulator/")]
 
 
 @pytest.fixture

@@ -35,5 +35,6 @@ def syntax_error(text: str, offset: int, near: str, hint: str = "") -> SqlError:
 def not_supported(what: str) -> SqlError:
     return SqlError("NOT_SUPPORTED_IN_LOCAL_WORKSPACE",
                     f"{what} is not supported by the local workspace (lakeserve emulator): it "
-                    "runs CREATE [OR REPLACE] FUNCTION ... LANGUAGE PYTHON and DROP FUNCTION "
+                    "runs CREATE [OR REPLACE] FUNCTION ... LANGUAGE PYTHON, DROP FUNCTION, "
+                    "CREATE [OR REPLACE] TABLE, INSERT INTO ... VALUES and DROP TABLE "
                     "statements only.", "0A000")

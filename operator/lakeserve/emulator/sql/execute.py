@@ -6,6 +6,7 @@ Names of one or two parts are completed from the request's ``catalog``/``schema`
 
 from __future__ import annotations
 
+from lakeserve.emulator.catalog.constraints import Constraints
 from lakeserve.emulator.catalog.names import ObjectName, SchemaName, identifier, quoted
 from lakeserve.emulator.catalog.store import DeltaCatalog
 from lakeserve.emulator.errors import ApiError
@@ -13,23 +14,31 @@ from lakeserve.emulator.functions import pybody
 from lakeserve.emulator.functions.store import Definition, FunctionStore, Parameter
 from lakeserve.emulator.sql.errors import SqlError
 from lakeserve.emulator.sql.parser import CreateFunction, DropFunction, Statement
+from lakeserve.emulator.sql.table_executor import TableExecutor
 
 DEFAULT_CATALOG = "main"
 DEFAULT_SCHEMA = "default"
 
 
 class Executor:
-    def __init__(self, catalog: DeltaCatalog, functions: FunctionStore):
+    def __init__(self, catalog: DeltaCatalog, functions: FunctionStore,
+                 constraints: Constraints):
         self._catalog = catalog
         self._functions = functions
+        self._tables = TableExecutor(catalog, constraints)
 
     def run(self, statement: Statement, catalog: str | None, schema: str | None,
             principal: str) -> None:
-        name = resolve(statement.name, catalog, schema)
-        if isinstance(statement, CreateFunction):
-            self._create(statement, name, principal)
-        else:
-            self._drop(statement, name)
+        if isinstance(statement, (CreateFunction, DropFunction)):
+            name = resolve(statement.name, catalog, schema)
+            if isinstance(statement, CreateFunction):
+                self._create(statement, name, principal)
+            else:
+                self._drop(statement, name)
+            return
+        name = resolve(statement.name, catalog, schema, "table name")
+        self._require_schema(name)
+        self._tables.run(statement, name)
 
     def _create(self, statement: CreateFunction, name: ObjectName, principal: str) -> None:
         self._require_schema(name)
@@ -69,11 +78,12 @@ class Executor:
             raise schema_not_found(name.schema_name) from None
 
 
-def resolve(parts: tuple[str, ...], catalog: str | None, schema: str | None) -> ObjectName:
+def resolve(parts: tuple[str, ...], catalog: str | None, schema: str | None,
+            what: str = "function name") -> ObjectName:
     full = (catalog or DEFAULT_CATALOG, schema or DEFAULT_SCHEMA)[:3 - len(parts)] + parts
     try:
         return ObjectName(identifier(full[0], "catalog name"), identifier(full[1], "schema name"),
-                          identifier(full[2], "function name"))
+                          identifier(full[2], what))
     except ApiError as exc:
         raise SqlError("INVALID_IDENTIFIER", exc.message, "42602") from None
 

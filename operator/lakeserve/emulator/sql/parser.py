@@ -10,6 +10,8 @@
     param := name type [NOT NULL] [DEFAULT literal] [COMMENT 'text']
     DROP FUNCTION [IF EXISTS] name [;]
 
+and the table statements of :mod:`lakeserve.emulator.sql.tables` (CREATE TABLE, INSERT INTO
+... VALUES, DROP TABLE).
 ``name`` has one to three parts, each bare or in backquotes. Adjacent string literals concatenate
 (Spark's rule). Anything else is refused as not supported. Names are kept as written; resolving
 them against the session's catalog/schema happens at execution.
@@ -40,6 +42,12 @@ from lakeserve.emulator.sql.lexer import (
     STRING,
     Token,
     tokenize,
+)
+from lakeserve.emulator.sql.tables import (
+    TableStatement,
+    parse_create_table,
+    parse_drop_table,
+    parse_insert,
 )
 
 _CHARACTERISTICS = ("LANGUAGE", "DETERMINISTIC", "NOT", "COMMENT", "CONTAINS", "READS", "NO",
@@ -73,7 +81,7 @@ class DropFunction:
     if_exists: bool = False
 
 
-Statement = CreateFunction | DropFunction
+Statement = CreateFunction | DropFunction | TableStatement
 
 
 def parse_statement(text: str) -> Statement:
@@ -149,15 +157,19 @@ class _Parser:
             return self.create()
         if self.accept("DROP"):
             return self.drop()
+        if self.accept("INSERT"):
+            return parse_insert(self)
         if first.kind == IDENT:
             raise not_supported(f"A {first.value.upper()} statement")
         raise self.error()
 
-    def create(self) -> CreateFunction:
+    def create(self) -> Statement:
         or_replace = False
         if self.accept("OR"):
             self.expect("REPLACE")
             or_replace = True
+        if self.accept("TABLE"):
+            return parse_create_table(self, or_replace)
         if self.token.is_keyword("TEMPORARY", "TEMP"):
             raise not_supported("CREATE TEMPORARY FUNCTION")
         if not self.token.is_keyword("FUNCTION"):
@@ -189,7 +201,9 @@ class _Parser:
                               comment=traits.get("comment"),
                               data_access=traits.get("data_access", "NO_SQL"))
 
-    def drop(self) -> DropFunction:
+    def drop(self) -> Statement:
+        if self.accept("TABLE"):
+            return parse_drop_table(self)
         if self.token.is_keyword("TEMPORARY", "TEMP"):
             raise not_supported("DROP TEMPORARY FUNCTION")
         if not self.token.is_keyword("FUNCTION"):

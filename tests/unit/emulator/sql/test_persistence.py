@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from lakeserve.emulator.catalog.constraints import Constraints
 from lakeserve.emulator.catalog.store import DeltaCatalog
 from lakeserve.emulator.functions.store import FunctionStore
 from lakeserve.emulator.persistence import codec
@@ -23,7 +24,8 @@ $$"""
 def stack(ctx) -> tuple[StatementService, FunctionStore]:
     catalog = DeltaCatalog(ctx.data_dir, ctx.clock)
     functions = FunctionStore(catalog, ctx.clock)
-    statements = StatementService(ctx, Warehouses(lambda: USER), Executor(catalog, functions))
+    statements = StatementService(ctx, Warehouses(lambda: USER),
+                                  Executor(catalog, functions, Constraints(catalog)))
     functions.add_settler(statements.settle_all)
     return statements, functions
 

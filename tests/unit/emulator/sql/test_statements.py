@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lakeserve.emulator.catalog.constraints import Constraints
 from lakeserve.emulator.catalog.store import DeltaCatalog
 from lakeserve.emulator.errors import ApiError
 from lakeserve.emulator.functions.store import FunctionStore
@@ -27,7 +28,8 @@ def functions(ctx) -> FunctionStore:
 def service(ctx, functions) -> StatementService:
     ctx.settings.statement_seconds = 2.0
     catalog = DeltaCatalog(ctx.data_dir, ctx.clock)
-    service = StatementService(ctx, Warehouses(lambda: USER), Executor(catalog, functions))
+    service = StatementService(ctx, Warehouses(lambda: USER),
+                                  Executor(catalog, functions, Constraints(catalog)))
     functions.add_settler(service.settle_all)
     return service
 

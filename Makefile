@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install test test-unit demo crds clean
+.PHONY: install test test-unit demo crds clean bench-scale
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ test: $(STAMP)
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
+
+# Not part of `make test`: 200, 1,000 and 5,000 endpoints beside a bare kopf operator, then two
+# shards (about 20 minutes on 2 cores). N=200,1000 (and SHARDS_N=0) for a shorter run.
+N ?= 200,1000,5000
+SHARDS_N ?= 5000
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/scale.py --n $(N) --shards-n $(SHARDS_N) --json scale-results.json
 
 demo: $(STAMP)
 	$(BIN)/lakeserve demo

@@ -1,13 +1,16 @@
-"""kopf wiring, and nothing else: each handler hands the object to the scheduler or the engine.
+"""kopf wiring, and nothing else: watch events go to the scheduler, which runs the engine.
 
-Per kind: a daemon (the object's worker), a watch-event handler (wakes the worker on changes that
-matter) and a deletion handler behind the ``lakeserve.dev/finalizer`` finalizer. Workspace and
-ClusterWorkspace are wired the same way to the workspace check; an index of the managed objects
-by the workspace they need for their own deletion keeps a workspace object while it is needed.
+Per managed kind one watch-event handler, which feeds the scheduler (one timer heap for every
+object, running the engine), and an index of the objects by the workspace they need for their
+own deletion: no per-object daemons, no kopf deletion handlers (the engine keeps its own
+``lakeserve.dev/finalizer``), so kopf writes nothing to those objects. The workspace kinds,
+Workspace and ClusterWorkspace (a few objects), have a daemon each (their worker), a watch-event
+handler and a kopf deletion handler that keeps a workspace object while objects still need it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import os
@@ -18,30 +21,34 @@ from typing import Any
 import kopf
 
 from lakeserve.api import WORKSPACE_KINDS
-from lakeserve.api.common import FINALIZER, GROUP, VERSION
+from lakeserve.api.common import GROUP, VERSION
 from lakeserve.api.crd import KindInfo
 from lakeserve.api.workspace import CLUSTER_KIND
 from lakeserve.databricks.clients import ClientBuilder
 from lakeserve.databricks.limiter import HostLimiters
 from lakeserve.databricks.tenants import WorkspaceClients
-from lakeserve.databricks.workspace import WorkspaceProvider
+from lakeserve.databricks.workspace import WorkspaceProvider, http_session
 from lakeserve.kinds import registrations
-from lakeserve.kube import KubeApi, load_client_config
-from lakeserve.metrics import Metrics, http_session
+from lakeserve.kube import KubeApi
+from lakeserve.metrics import Metrics
+from lakeserve.peering import StreamPauses, follow
 from lakeserve.reconcile.blocking import run_blocking
 from lakeserve.reconcile.engine import Engine, Registration
 from lakeserve.reconcile.scheduler import Scheduler
+from lakeserve.reconcile.workers import WorkerScheduler
 from lakeserve.reconcile.workspacecheck import WorkspaceChecker
 from lakeserve.reconcile.workspaces import WorkspaceResolver, user_key, workspace_key
 from lakeserve.redact import install_log_redaction
 from lakeserve.resources.base import Event
 from lakeserve.settings import Settings
+from lakeserve.sharding import label_selector
 
 log = logging.getLogger(__name__)
 
 
 class KopfEvents:
-    """The engine's EventPort, posting through kopf's event queue."""
+    """The workspace check's EventPort, posting through kopf's event queue (which knows where
+    events about cluster-scoped objects go)."""
 
     def record(self, body: Any, event: Event) -> None:
         kopf.event(body, type="Warning" if event.warning else "Normal", reason=event.reason,
@@ -52,10 +59,12 @@ class Runtime:
     """What the handlers share; built at operator startup."""
 
     scheduler: Scheduler | None = None
-    workspace_scheduler: Scheduler | None = None
+    workspace_scheduler: WorkerScheduler | None = None
     resolver: WorkspaceResolver | None = None
     kube: KubeApi | None = None
     executor: ThreadPoolExecutor | None = None
+    dispatcher: asyncio.Task | None = None
+    pauses: StreamPauses | None = None  # kopf's peering holds the scheduler back
     builder: ClientBuilder | None = None
 
     def serves_cluster_workspaces(self, **_: Any) -> bool:
@@ -68,24 +77,36 @@ runtime = Runtime()
 @kopf.on.startup()
 async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     config = Settings.from_env()
-    settings.persistence.finalizer = FINALIZER
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=GROUP, key="last-handled-configuration")
+    # kopf itself writes nothing to the managed objects: no handler of it needs a finalizer
+    # (the engine keeps its own, lakeserve.dev/finalizer, which kopf must not know as its own --
+    # it would remove it, as no kopf handler needs it) and no progress or diff-base annotations.
     settings.posting.reporting_component = "lakeserve"
+    settings.persistence.diffbase_storage = NoDiffBase()
+    # Only the workspace kinds have kopf handlers that keep progress (their deletion handler).
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     settings.peering.lifetime = config.peering_lifetime
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
-    load_client_config()
-    runtime.kube = KubeApi()
+    selector = label_selector(config.shard_index, config.shard_count)
+    if selector:
+        settings.watching.label_selectors[GROUP, kopf.EVERYTHING] = selector
+    runtime.kube = KubeApi(lambda: kopf.login_via_client(logger=log, settings=settings),
+                           connections=config.workers)
+    await runtime.kube.start()
     runtime.executor = ThreadPoolExecutor(max_workers=config.workers,
                                           thread_name_prefix="databricks")
     metrics = Metrics()
     if config.metrics_port:
         metrics.serve(config.metrics_port)
     engine, checker = _engines(config, metrics)
-    runtime.scheduler = Scheduler(engine)
-    runtime.workspace_scheduler = Scheduler(checker)
+    # Passes at once: several per Databricks thread, so that while some wait for Kubernetes the
+    # threads stay busy and a burst of new objects gets its first reads early; a bound at all
+    # keeps such a burst from piling up in memory.
+    runtime.scheduler = Scheduler(engine, concurrency=4 * config.workers)
+    runtime.workspace_scheduler = WorkerScheduler(checker)
+    if runtime.pauses:
+        runtime.pauses.attach(runtime.scheduler)
+    runtime.dispatcher = asyncio.create_task(runtime.scheduler.run(), name="lakeserve scheduler")
     install_log_redaction()
 
 
@@ -96,48 +117,41 @@ def _engines(config: Settings, metrics: Metrics) -> tuple[Engine, WorkspaceCheck
         metrics.instrument(http_session(client))
 
     runtime.builder = ClientBuilder(config.client_build_timeout)
-    limiters = HostLimiters(config.write_limit, config.write_window)
+    # With shards, each replica takes its part of every workspace's write budget.
+    limiters = HostLimiters(config.writes_per_window, config.write_window, share=config.share_of)
     default = WorkspaceProvider(config, runtime.kube.read_secret, on_client=instrument,
                                 builder=runtime.builder, limiters=limiters)
     clients = WorkspaceClients(config, runtime.builder, limiters, on_client=instrument)
     runtime.resolver = WorkspaceResolver(
         config, runtime.kube, default, clients, functools.partial(run_blocking, runtime.executor),
         wake=lambda uid: runtime.workspace_scheduler and runtime.workspace_scheduler.wake(uid))
-    events = KopfEvents()
-    engine = Engine(config, default, runtime.kube, events, registrations(config),
+    engine = Engine(config, default, runtime.kube, runtime.kube, registrations(config),
                     executor=runtime.executor, metrics=metrics, tenancy=runtime.resolver)
-    checker = WorkspaceChecker(config, runtime.resolver, runtime.kube, events,
+    # Events about cluster-scoped ClusterWorkspaces go where kopf puts them.
+    checker = WorkspaceChecker(config, runtime.resolver, runtime.kube, KopfEvents(),
                                executor=runtime.executor, metrics=metrics)
     return engine, checker
 
 
 @kopf.on.cleanup()
 async def cleanup(**_: Any) -> None:
+    if runtime.dispatcher:
+        runtime.dispatcher.cancel()
     if runtime.executor:
         runtime.executor.shutdown(wait=False, cancel_futures=True)
     if runtime.builder:
         runtime.builder.shutdown()
     if runtime.kube:
-        runtime.kube.close()
+        await runtime.kube.close()
 
 
 def _register(registration: Registration) -> None:
     kind, plural = registration.info.kind, registration.info.plural
 
-    @kopf.daemon(GROUP, VERSION, plural, id=f"{plural}-worker", cancellation_timeout=10.0)
-    async def worker(body: kopf.Body, stopped: kopf.DaemonStopped, **_: Any) -> None:
-        await runtime.scheduler.run_worker(kind, body, stopped)
-
     @kopf.on.event(GROUP, VERSION, plural, id=f"{plural}-notice")
-    async def notice(body: kopf.Body, **_: Any) -> None:
+    async def notice(body: kopf.Body, type: str | None, **_: Any) -> None:  # noqa: A002
         if runtime.scheduler:
-            runtime.scheduler.notice(kind, body)
-
-    @kopf.on.delete(GROUP, VERSION, plural, id=f"{plural}-finalize")
-    async def finalize(body: kopf.Body, **_: Any) -> None:
-        delay = await runtime.scheduler.engine.finalize(kind, body)
-        if delay is not None:
-            raise kopf.TemporaryError("the Databricks object is still being deleted", delay=delay)
+            runtime.scheduler.notice(kind, body, type)
 
     @kopf.index(GROUP, VERSION, plural, id=f"{plural}_workspace_users")
     def workspace_users(namespace: str, name: str, spec: kopf.Spec, status: kopf.Status,
@@ -186,9 +200,36 @@ def run_operator(namespaces: list[str], all_namespaces: bool, liveness: str | No
         for noisy in ("databricks.sdk", "urllib3", "kubernetes.client.rest"):
             logging.getLogger(noisy).setLevel(logging.INFO)
     install_log_redaction()
+    # No log format here shows a record's thread, process or source line; not collecting them
+    # is the logging module's documented optimization ("Optimization" in its HOWTO).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None  # noqa: SLF001 - the documented way to skip findCaller
+    if not verbose:
+        # kopf's per-object lines are about its own handling ("Handler '…-notice' succeeded."
+        # for every watch event): at thousands of objects, most of the log and of its cost.
+        # The engine logs what happens to each object itself.
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
+    if config.peering:
+        runtime.pauses = follow((f"{r.info.plural}.{VERSION}.{GROUP}"
+                                 for r in registrations(config).values()), verbose)
     kopf.run(clusterwide=all_namespaces, namespaces=namespaces, liveness_endpoint=liveness,
              **_peering(config))
     return 0
+
+
+class NoDiffBase(kopf.DiffBaseStorage):
+    """kopf keeps a copy of each object's "essence" to tell changes apart for its change
+    handlers. The operator has none (the scheduler tells changes itself), so kopf stores nothing
+    and builds nothing: it would deep-copy every body of every watch event for no reader."""
+
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> kopf.BodyEssence:
+        return kopf.BodyEssence()
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        pass
 
 
 def _peering(config: Settings) -> dict[str, Any]:

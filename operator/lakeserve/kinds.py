@@ -20,6 +20,7 @@ def registrations(settings: Settings) -> dict[str, Registration]:
             client_factory=lambda ws: ServingEndpointClient(ws, settings.owner_prefix),
             dependencies=lambda spec: list(spec.depends_on or []),
             watched_annotations=(ROLLOUT_ABORT_ANNOTATION, PROMOTE_REQUESTED_ANNOTATION),
+            marks_ownership=True,  # the owner tag goes out with the create
         ),
         onlinetable.KIND: Registration(
             info=onlinetable.INFO,

@@ -42,8 +42,12 @@ def operation(method: str, path: str) -> str:
     for pattern, name in _OPERATIONS:
         match = pattern.match(path)
         if match:
-            return f"{method} {match.expand(name)}"
+            # expand() parses its template on every call: only templates with groups need it
+            return f"{method} {match.expand(name) if _BACKSLASH in name else name}"
     return f"{method} other"
+
+
+_BACKSLASH = "\\"
 
 
 class Metrics:
@@ -122,9 +126,3 @@ class _ObjectsCollector:
         for (kind, condition), count in sorted(self._counts().items()):
             family.add_metric([kind, condition], count)
         yield family
-
-
-def http_session(client: object) -> requests.Session:
-    """The requests session under a WorkspaceClient (databricks-sdk 0.162.0 internals; the
-    SDK version is pinned and a unit test fails if this path moves)."""
-    return client.api_client._api_client._session  # noqa: SLF001

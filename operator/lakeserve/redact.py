@@ -13,6 +13,7 @@ import threading
 _MASK = "***"
 _lock = threading.Lock()
 _secrets: set[str] = set()
+_longest_first: tuple[str, ...] = ()  # _secrets, sorted once per registration, not per message
 
 # Shapes that are secrets whatever their value: bearer headers, Databricks PATs, key=value pairs.
 _PATTERNS = [
@@ -25,18 +26,18 @@ _PATTERNS = [
 
 def register_secret(value: str | None) -> None:
     """Mask this exact value from now on (ignored when empty or too short to be a secret)."""
+    global _longest_first
     if value and len(value) >= 4:
         with _lock:
             _secrets.add(value)
+            _longest_first = tuple(sorted(_secrets, key=len, reverse=True))
 
 
 def redact(text: str) -> str:
     """The text with every registered secret and secret-shaped token masked."""
     if not text:
         return text
-    with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for secret in known:
+    for secret in _longest_first:
         text = text.replace(secret, _MASK)
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: (m.group(1) if m.lastindex else "") + _MASK, text)

@@ -14,16 +14,24 @@ from dataclasses import dataclass, fields
 class Settings:
     # Seconds between drift checks of a Ready object.
     drift_interval: float = 300.0
-    # First poll interval while Databricks converges; grows by converge_growth up to converge_max.
-    converge_interval: float = 5.0
+    # First poll after a write (and while Databricks converges); grows by converge_growth up to
+    # converge_max.
+    converge_interval: float = 1.0
     converge_growth: float = 1.5
     converge_max: float = 60.0
     # Backoff after transient errors: error_backoff * 2^n, capped at error_backoff_max.
     error_backoff: float = 5.0
     error_backoff_max: float = 300.0
-    # Client-side limit on create/update calls per workspace (Databricks: 50 per 5 minutes).
+    # Client-side limit on create/update calls per workspace (Databricks: 50 per 5 minutes);
+    # 0 turns it off. With shards, each takes write_limit / shard_count of it.
     write_limit: int = 50
     write_window: float = 300.0
+    # This shard's writes per window instead of the even split (0: the even split).
+    write_share: int = 0
+    # Shards: this replica handles the objects labelled lakeserve.dev/shard=<shard_index> (shard
+    # 0 also the unlabelled ones) of shard_count; see lakeserve.sharding.
+    shard_index: int = 0
+    shard_count: int = 1
     # Threads for the blocking SDK calls.
     workers: int = 16
     # SDK timeouts: per HTTP request, and the SDK's own retry budget per call.
@@ -65,6 +73,23 @@ class Settings:
     cluster_workspaces: bool = True
     # Longest wait for a Databricks client to be set up (host metadata, OAuth discovery).
     client_build_timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.shard_count < 1 or not 0 <= self.shard_index < self.shard_count:
+            raise ValueError(f"LAKESERVE_SHARD_INDEX={self.shard_index} must be at least 0 and "
+                             f"below LAKESERVE_SHARD_COUNT={self.shard_count} (at least 1)")
+
+    @property
+    def writes_per_window(self) -> int:
+        """This replica's share of the default write limit; 0 means no limit."""
+        if self.write_limit <= 0:
+            return 0
+        return self.write_share or self.share_of(self.write_limit)
+
+    def share_of(self, limit: int) -> int:
+        """This replica's even part of a workspace's write limit (a Workspace's writeLimit):
+        limit / shard_count; 0 stays 0, no limit."""
+        return max(1, limit // self.shard_count) if limit > 0 else 0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -71,6 +71,54 @@ app.kubernetes.io/component: operator
 {{- end }}
 
 {{/*
+Shards: sharding.shards Deployments, each owning the objects labelled lakeserve.dev/shard=<index>.
+With one shard, names and labels are what they were without sharding.
+*/}}
+{{- define "lakeserve.shards" -}}
+{{- $shards := int .Values.sharding.shards }}
+{{- if lt $shards 1 }}
+{{- fail (printf "sharding.shards is %v; it takes 1 (one Deployment) or more" .Values.sharding.shards) }}
+{{- end }}
+{{- $shards }}
+{{- end }}
+
+{{/* (list root index): the Deployment's name */}}
+{{- define "lakeserve.shardName" -}}
+{{- $root := index . 0 }}
+{{- if gt (include "lakeserve.shards" $root | int) 1 }}
+{{- printf "%s-shard-%d" (include "lakeserve.fullname" $root | trunc 55 | trimSuffix "-") (index . 1) }}
+{{- else }}
+{{- include "lakeserve.fullname" $root }}
+{{- end }}
+{{- end }}
+
+{{/* (list root index): each shard's replicas peer among themselves only */}}
+{{- define "lakeserve.shardPeeringName" -}}
+{{- $root := index . 0 }}
+{{- if gt (include "lakeserve.shards" $root | int) 1 }}
+{{- printf "%s-shard-%d" (include "lakeserve.peeringName" $root | trunc 55 | trimSuffix "-") (index . 1) }}
+{{- else }}
+{{- include "lakeserve.peeringName" $root }}
+{{- end }}
+{{- end }}
+
+{{/* The peering names of all shards, quoted and comma-separated (for RBAC resourceNames) */}}
+{{- define "lakeserve.peeringNames" -}}
+{{- $names := list }}
+{{- range $shard := until (include "lakeserve.shards" . | int) }}
+{{- $names = append $names (include "lakeserve.shardPeeringName" (list $ $shard) | quote) }}
+{{- end }}
+{{- join ", " $names }}
+{{- end }}
+
+{{/* (list shards index): the pod label that keeps the shards' Deployments apart */}}
+{{- define "lakeserve.shardLabel" -}}
+{{- if gt (index . 0) 1 }}
+lakeserve.dev/shard: {{ index . 1 | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
 The watched namespaces, validated: exact names only. The chart creates a Role in each, so a
 glob such as "team-*" cannot work (the operator itself accepts globs when run by hand).
 */}}

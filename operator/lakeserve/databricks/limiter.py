@@ -82,12 +82,17 @@ class HostLimiters:
     A Workspace's ``spec.writeLimit`` overrides the default for its host. When several objects
     naming one host disagree, the strictest applies: the fewest operations per second, then the
     fewest operations. An override goes when its object does.
+
+    ``share`` turns a workspace's limit into this replica's part of it (shards split each
+    workspace's budget); ``limit`` is the default already as this replica's part.
     """
 
     def __init__(self, limit: int = DEFAULT_LIMIT, window: float = DEFAULT_WINDOW_SECONDS,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 share: Callable[[int], int] = lambda limit: limit):
         self._default = (limit, window)
         self._clock = clock
+        self._share = share
         self._lock = threading.Lock()
         self._limiters: dict[str, WriteLimiter] = {}
         self._overrides: dict[str, dict[str, tuple[int, float]]] = {}
@@ -127,4 +132,5 @@ class HostLimiters:
         claims = list((self._overrides.get(host) or {}).values())
         if not claims:
             return self._default
-        return min(claims, key=lambda claim: (claim[0] / claim[1], claim[0]))
+        limit, window = min(claims, key=lambda claim: (claim[0] / claim[1], claim[0]))
+        return self._share(limit), window

@@ -24,6 +24,7 @@ from lakeserve.databricks.workspace import (
     CredentialsError,
     DeferringClock,
     Workspace,
+    size_connection_pools,
 )
 from lakeserve.redact import register_secret
 from lakeserve.settings import Settings
@@ -117,6 +118,7 @@ class WorkspaceClients:
                 f"the Databricks SDK cannot use the credentials of {source.identity} (Secret "
                 f"{source.secret}): {without_config_dump(str(exc))}")) from None
         client = WorkspaceClient(config=config)
+        size_connection_pools(client, settings.workers)
         if self._on_client:
             self._on_client(client)
         return client

@@ -15,7 +15,9 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
+import requests
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.clock import Clock
 from databricks.sdk.config import Config
@@ -99,7 +101,8 @@ class WorkspaceProvider:
         self._secret_reader = secret_reader
         self._on_client = on_client  # e.g. metrics instrumenting the client's HTTP session
         self._builder = builder or ClientBuilder(settings.client_build_timeout)
-        self._limiters = limiters or HostLimiters(settings.write_limit, settings.write_window)
+        self._limiters = limiters or HostLimiters(
+            settings.writes_per_window, settings.write_window, share=settings.share_of)
         self._lock = threading.Lock()
         self._workspace: Workspace | None = None
         self._fingerprint: str | None = None
@@ -176,9 +179,43 @@ class WorkspaceProvider:
                 "no Databricks host configured: set DATABRICKS_HOST (and a token or OAuth client) "
                 "in the operator's environment or LAKESERVE_CREDENTIALS_SECRET")
         client = WorkspaceClient(config=config)
+        size_connection_pools(client, self._settings.workers)
         if self._on_client:
             self._on_client(client)
         return client
+
+
+def http_session(client: WorkspaceClient) -> requests.Session:
+    """The requests session under a WorkspaceClient (databricks-sdk 0.162.0 internals; the
+    SDK version is pinned and a unit test fails if this path moves)."""
+    return client.api_client._api_client._session  # noqa: SLF001
+
+
+def size_connection_pools(client: WorkspaceClient, workers: int,
+                          environ: Mapping[str, str] | None = None) -> None:
+    """One kept connection per worker thread, whatever the scheme: the SDK sizes only https://
+    (20), and requests' default for http:// (10, not blocking) makes 16 workers open and throw
+    away connections ("Connection pool is full, discarding connection").
+
+    And when nothing in the environment is for requests to find (no proxy, CA bundle or netrc
+    file), it stops looking on every request: requests scans the whole environment twice per
+    request for proxies otherwise, a good part of a call's CPU time."""
+    adapter = requests.adapters.HTTPAdapter(pool_connections=20, pool_maxsize=max(20, workers),
+                                            pool_block=True)
+    session = http_session(client)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    if not _environment_for_requests(os.environ if environ is None else environ):
+        session.trust_env = False
+
+
+def _environment_for_requests(environ: Mapping[str, str]) -> bool:
+    """Whether requests' trust_env would find anything: proxies, CA bundles, a netrc file."""
+    names = {name.lower() for name, value in environ.items() if value}
+    if any(name.endswith("_proxy") for name in names) or \
+            names & {"requests_ca_bundle", "curl_ca_bundle", "netrc"}:
+        return True
+    return any(Path(f"~/{name}").expanduser().exists() for name in (".netrc", "_netrc"))
 
 
 def secret_attributes(where: str, data: Mapping[str, str]) -> dict[str, str]:

@@ -40,11 +40,13 @@ class EmulatorProcess:
     def __init__(self, *, data_dir: str | Path | None = None, token: str | None = None,
                  client_id: str | None = None, client_secret: str | None = None,
                  settings: dict[str, Any] | None = None, startup_timeout: float = 60.0,
-                 python: str = sys.executable, control: bool = True,
+                 python: str = sys.executable, control: bool = True, persist: bool = True,
                  workspace_id: str | None = None):
         """``data_dir`` None: a temp dir, removed on stop. ``settings`` go to
         ``PUT /_emulator/settings`` once the emulator answers. ``control`` False starts it with
-        ``--no-control`` (nothing under ``/_emulator/``, so no settings either).
+        ``--no-control`` (nothing under ``/_emulator/``, so no settings either). ``persist``
+        False keeps the workspace in memory only (``data_dir`` then holds just the log): no
+        state file is saved after writes, which costs time with thousands of objects.
         ``workspace_id`` tells several local workspaces apart."""
         if settings and not control:
             raise ValueError("settings need /_emulator/; they cannot be used with control off")
@@ -58,6 +60,7 @@ class EmulatorProcess:
         self.startup_timeout = startup_timeout
         self.python = python
         self.control_enabled = control
+        self.persist = persist
         self.port = 0
         self.log_path = self.data_dir / "emulator.log"
         self._process: subprocess.Popen[bytes] | None = None
@@ -153,8 +156,9 @@ class EmulatorProcess:
         if self.client_id and self.client_secret:
             env[CLIENT_ID_ENV], env[CLIENT_SECRET_ENV] = self.client_id, self.client_secret
         command = [self.python, "-m", "lakeserve", "emulator", "--host", "127.0.0.1",
-                   "--port", str(self.port), f"--token={self.token}",  # it may start with -
-                   "--data-dir", str(self.data_dir)]
+                   "--port", str(self.port), f"--token={self.token}"]  # may begin with "-"
+        if self.persist:
+            command += ["--data-dir", str(self.data_dir)]
         if self.workspace_id:
             command += ["--workspace-id", self.workspace_id]
         if not self.control_enabled:

@@ -2,7 +2,8 @@
 
 Orphan and ObserveOnly keep it; a resource that never created or adopted anything has nothing
 to delete; a pause makes the deletion wait; otherwise the object is read once more and deleted
-only if it is this resource's own (marker or record).
+only if it is this resource's own (marker or record). Then the operator's finalizer comes off
+and Kubernetes lets the resource go.
 """
 
 from __future__ import annotations
@@ -16,20 +17,27 @@ from lakeserve.api.common import DeletionPolicy
 from lakeserve.databricks.clients import WorkspaceUnreachable
 from lakeserve.databricks.errors import FailureKind, classify
 from lakeserve.databricks.workspace import CredentialsError
-from lakeserve.reconcile import ownership, reasons
+from lakeserve.reconcile import finalizer, ownership, reasons
 from lakeserve.reconcile.conditions import Phase, Verdict
 from lakeserve.reconcile.failures import FAILURE_REASONS
 from lakeserve.reconcile.passes import Decision, Pass
 from lakeserve.reconcile.policy import PAUSED_MESSAGE, InvalidAnnotation, policy_of
 from lakeserve.reconcile.workspaces import WorkspaceUnavailable
-from lakeserve.resources.base import DeleteState, Event, Observation
+from lakeserve.resources.base import DeleteState, Event, ExternalClient, Observation
 
 
 class Deletion:
     """Engine methods for deletion (mixed into ``Engine``)."""
 
     async def finalize(self, kind: str, body: Mapping[str, Any]) -> float | None:
-        """Delete (or keep) the Databricks object. None when done, else seconds to retry."""
+        """Delete (or keep) the Databricks object, then remove the finalizer. None when done,
+        else seconds to retry."""
+        delay = await self._finalize(kind, body)
+        if delay is None:
+            await finalizer.release(self.kube, self.registrations[kind].info, body)
+        return delay
+
+    async def _finalize(self, kind: str, body: Mapping[str, Any]) -> float | None:
         current = self._begin(kind, body)
         try:
             current.obj = self._managed(current.registration, current.body)
@@ -41,10 +49,9 @@ class Deletion:
         kept = _kept_because(current)
         if kept:
             return self._finished(current, Event(reasons.ORPHANED, kept))
-        if not current.obj.status.get("owned"):
-            # Every create is recorded before it is sent, every adoption when it happens: with
-            # no record there is nothing of this resource's in Databricks, and no call is needed
-            # (a resource whose credentials never worked can still go).
+        if not _may_own_something(current):
+            # A resource that never created or adopted anything needs no call to go (e.g. one
+            # whose credentials never worked).
             return self._finished(current, Event(reasons.NOT_OWNED, (
                 f"this {kind} never created or adopted a Databricks object: nothing to delete")))
         if current.policy.paused:
@@ -56,8 +63,7 @@ class Deletion:
         located = Observation(exists=False)
         try:
             current.resolved = await self.tenancy.resolve(obj, deleting=True)
-            client = current.registration.client_factory(current.resolved.workspace)
-            located = await self._call(client.locate, obj)
+            client, located = await self._call(self._locate, current)
             if not located.exists:
                 return self._finished(current, Event(
                     reasons.DELETED, f"the Databricks {kind} {located.name} no longer exists"))
@@ -89,6 +95,11 @@ class Deletion:
         return self._finished(current, Event(reasons.DELETED, f"deleted the Databricks {kind} "
                                                               f"{located.name}".rstrip()))
 
+    def _locate(self, current: Pass) -> tuple[ExternalClient, Observation]:
+        """In a worker thread, one trip for the client and the lookup."""
+        client = current.registration.client_factory(current.resolved.workspace)
+        return client, client.locate(current.obj)
+
     async def _deletion_blocked(self, current: Pass, reason: str, message: str) -> float:
         verdict = Verdict.reconciling(reasons.DELETING, f"cannot delete yet: {message}")
         await self._write_status(current, Decision(verdict))
@@ -98,6 +109,18 @@ class Deletion:
     def _finished(self, current: Pass, event: Event) -> None:
         self.publisher.record(current.body, event)
         self.forget(current.body)
+
+
+def _may_own_something(current: Pass) -> bool:
+    """Every adoption is recorded when it happens, and so is every create -- before it is sent,
+    except for kinds whose create carries the owner marker: their record comes with the first
+    status after the create (deferred for a brand-new object, see Engine._create). So for those,
+    an object without a record that never had a status yet may own what it created: the marker
+    decides (one read)."""
+    status = current.obj.status
+    if status.get("owned") or (current.memory.deferred or {}).get("owned"):
+        return True
+    return current.registration.marks_ownership and not status.get("conditions")
 
 
 def _kept_because(current: Pass) -> str | None:

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from lakeserve.api.common import OwnershipHow, UpdatePolicy
 from lakeserve.api.crd import KindInfo
 from lakeserve.databricks.workspace import WorkspaceProvider
-from lakeserve.reconcile import backoff, conditions, ownership, reasons
+from lakeserve.reconcile import backoff, conditions, finalizer, ownership, reasons
 from lakeserve.reconcile.blocking import run_blocking
 from lakeserve.reconcile.conditions import Phase, Verdict
 from lakeserve.reconcile.deletion import Deletion
@@ -34,6 +34,9 @@ from lakeserve.resources.base import Event, ExternalClient, Managed, Observation
 from lakeserve.settings import Settings
 
 __all__ = ["Engine", "EventPort", "KubePort", "PassOutcome", "Registration"]
+
+# Longest wait for an object's first status after its create (see _defers_status).
+STATUS_DEFER_MAX = 2.0
 
 
 class MetricsPort(Protocol):
@@ -74,6 +77,9 @@ class Engine(FailureHandling, Deletion):
         started = time.monotonic()
         current = self._begin(kind, body)
         decision = await self._decide(current)
+        # Every object gets the finalizer (writes get it before they go out): a deletion waits
+        # for the operator even to say why the Databricks object stays (Orphaned), or for a pause.
+        await self._hold_finalizer(current)
         await self._publish(current, decision)
         if self.metrics:
             self.metrics.reconciled(kind, decision.verdict.phase.value, decision.verdict.reason,
@@ -121,13 +127,22 @@ class Engine(FailureHandling, Deletion):
             if blocked:
                 return blocked
         try:
-            client = current.registration.client_factory(current.workspace)
-            observation = await self._call(client.observe, current.obj)
-            if current.policy.observe_only:
-                return self._observed(current, observation)
+            client, observation = await self._call(self._observe, current)
+        except Exception as exc:  # noqa: BLE001 - classified, reported, retried or stalled
+            return self._on_error(current, exc)
+        if current.policy.observe_only:
+            return self._observed(current, observation)
+        await self._hold_finalizer(current)  # a Kubernetes failure here ends the pass
+        try:
             return await self._act(current, client, observation)
         except Exception as exc:  # noqa: BLE001 - classified, reported, retried or stalled
             return self._on_error(current, exc)
+
+    def _observe(self, current: Pass) -> tuple[ExternalClient, Observation]:
+        """In a worker thread: the client and the observation -- one trip to the thread pool
+        for the two."""
+        client = current.registration.client_factory(current.workspace)
+        return client, client.observe(current.obj)
 
     def _observed(self, current: Pass, observation: Observation) -> Decision:
         """managementPolicy: ObserveOnly: report what is there, never write."""
@@ -182,14 +197,15 @@ class Engine(FailureHandling, Deletion):
         claimed = {**facts, **observation.create_status}
         if not ownership.recorded(obj, observation.name):
             claimed.update(ownership.claim(observation.name, OwnershipHow.CREATED))
-        if "owned" in claimed:
+        if "owned" in claimed and not current.registration.marks_ownership:
             # The claim goes to Kubernetes before the create goes to Databricks.
             await self._write_status(current, Decision(verdict, claimed))
         current.creating = True
         result = await self._write(client.create, obj, observation)
+        requeue = current.memory.pacing.after_write(settings)
         return Decision(verdict, {**claimed, **result.status},
                         events + (result.events or [Event(reasons.CREATED, "created")]),
-                        requeue_after=current.memory.pacing.after_write(settings))
+                        requeue_after=requeue, defer_status=_defers_status(current, requeue))
 
     async def _existing(self, current: Pass, client: ExternalClient, observation: Observation,
                         facts: dict[str, Any], events: list[Event]) -> Decision:
@@ -281,7 +297,7 @@ class Engine(FailureHandling, Deletion):
                 elsewhere.append(mismatch)
             else:
                 found.append({"kind": ref.kind, **body})
-        current.inputs = backoff.inputs_of(obj, current.registration.annotations, found)
+        current.dependencies = found
         current.obj = dataclasses.replace(obj, dependencies=existing)
         return waiting, elsewhere
 
@@ -294,8 +310,22 @@ class Engine(FailureHandling, Deletion):
     # ---- publishing ----------------------------------------------------------------------
 
     async def _publish(self, current: Pass, decision: Decision) -> None:
-        await self._write_status(current, decision)
+        memory = current.memory
+        if decision.defer_status:
+            memory.deferred = decision.status
+        else:
+            if memory.deferred:
+                decision.status = {**memory.deferred, **decision.status}
+                memory.deferred = None
+            await self._write_status(current, decision)
         self.publisher.announce(current.body, decision)
+
+    async def _hold_finalizer(self, current: Pass) -> None:
+        """Before any write to Databricks: deleting the object then waits for the operator."""
+        memory = current.memory
+        if not memory.finalizer and not finalizer.held(current.body):
+            await finalizer.hold(self.kube, current.registration.info, current.body)
+        memory.finalizer = True
 
     async def _write_status(self, current: Pass, report: Report) -> None:
         if current.resolved is not None:
@@ -337,6 +367,16 @@ def _drifted(obj: Managed, observation: Observation) -> list[str]:
     if obj.status.get("observedGeneration") != obj.generation or not _was_ready(obj):
         return []
     return [change for change in observation.diff if change not in observation.moved]
+
+
+def _defers_status(current: Pass, requeue: float) -> bool:
+    """A brand-new object whose create went out, of a kind whose create marks the object as its
+    own: its first report waits for the re-poll that follows within STATUS_DEFER_MAX seconds,
+    and then says what is true by then (often Ready already) -- one status write, not two.
+    Meanwhile the status the API server defaulted (observedGeneration 0, no conditions) says
+    "not reconciled yet" to kstatus and Argo CD, which is true."""
+    return (current.registration.marks_ownership and not current.obj.status.get("conditions")
+            and requeue <= STATUS_DEFER_MAX)
 
 
 def _was_ready(obj: Managed) -> bool:

@@ -119,6 +119,8 @@ class FailureHandling:
 
     def _held(self, current: Pass, facts: dict[str, Any]) -> Decision | None:
         """The write waits: Databricks refused these inputs and the backoff has not ended."""
+        if not current.obj.status.get("backoff"):
+            return None
         left = backoff.seconds_left(current.obj, current.inputs)
         if not left:
             return None

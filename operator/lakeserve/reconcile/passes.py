@@ -9,6 +9,7 @@ from typing import Any
 from lakeserve.api.common import ObjectReference
 from lakeserve.api.crd import KindInfo
 from lakeserve.databricks.workspace import Workspace
+from lakeserve.reconcile import backoff
 from lakeserve.reconcile.policy import ENGINE_ANNOTATIONS, Policy
 from lakeserve.reconcile.publish import Report
 from lakeserve.reconcile.timing import Pacing
@@ -26,6 +27,9 @@ class Registration:
     # Annotations whose changes must wake the object's worker (e.g. a re-sync request), besides
     # the ones every kind reads (policy.ENGINE_ANNOTATIONS).
     watched_annotations: tuple[str, ...] = ()
+    # The create itself marks the Databricks object as this resource's (an owner tag), so no
+    # ownership record needs to reach Kubernetes before it is sent.
+    marks_ownership: bool = False
 
     @property
     def annotations(self) -> tuple[str, ...]:
@@ -35,6 +39,8 @@ class Registration:
 @dataclass
 class Decision(Report):
     requeue_after: float = 0.0
+    # The status waits for the next pass (see Engine._create); events go out now.
+    defer_status: bool = False
 
     @property
     def held(self) -> bool:
@@ -50,6 +56,10 @@ class Memory:
     # The status this process last wrote. The watch event carrying it may not have arrived
     # when the next pass starts, so it is fresher than the body's.
     status: dict[str, Any] | None = None
+    # Status fields of a deferred write, folded into the next pass's status write.
+    deferred: dict[str, Any] | None = None
+    # The finalizer is on the object (the watch event saying so may still be on its way).
+    finalizer: bool = False
 
 
 @dataclass
@@ -61,10 +71,17 @@ class Pass:
     memory: Memory
     obj: Managed | None = None
     policy: Policy | None = None
-    inputs: str = ""
+    # The Ready dependencies this pass found (what a write is made from, besides the spec).
+    dependencies: list[Mapping[str, Any]] = field(default_factory=list)
     workspace: Workspace | None = None
     resolved: Resolved | None = None  # the workspace of this pass, once known
     creating: bool = False
+
+    @property
+    def inputs(self) -> str:
+        """The fingerprint of this pass's inputs, for backoffs (computed only when one needs
+        it: hashing it on every pass costs more than the rest of a quiet pass)."""
+        return backoff.inputs_of(self.obj, self.registration.annotations, self.dependencies)
 
 
 class WriteFailed(Exception):

@@ -22,10 +22,13 @@ log = logging.getLogger("lakeserve.reconcile.engine")
 
 
 class KubePort(Protocol):
-    """The Kubernetes side: status writes and reads of other lakeserve objects."""
+    """The Kubernetes side: status and finalizer writes, reads of other lakeserve objects."""
 
     async def patch_status(self, info: KindInfo, namespace: str, name: str,
                            patch: Mapping[str, Any]) -> None: ...
+
+    async def patch_metadata(self, info: KindInfo, namespace: str, name: str,
+                             patch: Mapping[str, Any]) -> None: ...
 
     async def get_object(self, info: KindInfo, namespace: str, name: str) -> Mapping | None: ...
 
@@ -99,7 +102,7 @@ class Publisher:
         message = redact(event.message)
         meta = body.get("metadata") or {}
         log.log(logging.WARNING if event.warning else logging.INFO, "%s %s event %s: %s",
-                body.get("kind"), _where(meta), event.reason, message)
+                body.get("kind"), _where(meta), event.reason, message, extra=_about(body))
         self.events.record(body, Event(event.reason, message, event.warning))
 
     def forget(self, uid: str) -> None:
@@ -113,7 +116,16 @@ class Publisher:
         meta = body.get("metadata") or {}
         level = logging.WARNING if verdict.phase is conditions.Phase.STALLED else logging.INFO
         log.log(level, "%s %s: %s (%s) %s", body.get("kind"), _where(meta),
-                verdict.phase.value, verdict.reason, verdict.message)
+                verdict.phase.value, verdict.reason, verdict.message, extra=_about(body))
+
+
+def _about(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The object a log line is about, where kopf's formatters look for it (JSON logs show it
+    as "object", as in kopf's own lines)."""
+    meta = body.get("metadata") or {}
+    return {"k8s_ref": {"apiVersion": body.get("apiVersion"), "kind": body.get("kind"),
+                        "name": meta.get("name"), "uid": meta.get("uid"),
+                        "namespace": meta.get("namespace")}}
 
 
 def _unchanged(previous: Mapping[str, Any], verdict: Verdict) -> bool:

@@ -256,6 +256,43 @@ def test_notes_say_what_to_do_next(helm, tmp_path):
     assert "docs/argocd.md" in notes
 
 
+def test_shards_render_one_deployment_each_with_its_label_and_share(helm):
+    objects = helm.render({"sharding": {"shards": 3, "writeShare": 10}}, namespace="ops")
+    deployments = [o for o in objects if o["kind"] == "Deployment"]
+    assert [d["metadata"]["name"] for d in deployments] == [
+        f"rel-lakeserve-shard-{i}" for i in range(3)]
+    for index, deployment in enumerate(deployments):
+        env = {e["name"]: e.get("value") for e in
+               deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["LAKESERVE_SHARD_INDEX"] == str(index)
+        assert env["LAKESERVE_SHARD_COUNT"] == "3"
+        assert env["LAKESERVE_WRITE_SHARE"] == "10"
+        selector = deployment["spec"]["selector"]["matchLabels"]
+        assert selector["lakeserve.dev/shard"] == str(index), "no Deployment adopts another's pods"
+        assert deployment["spec"]["template"]["metadata"]["labels"]["lakeserve.dev/shard"] == \
+            str(index)
+    service = find(objects, "Service")
+    assert "lakeserve.dev/shard" not in service["spec"]["selector"], "metrics of every shard"
+
+
+def test_shards_with_ha_peer_per_shard(helm):
+    objects = helm.render({"sharding": {"shards": 2}, "ha": {"enabled": True}}, namespace="ops")
+    peerings = sorted(o["metadata"]["name"] for o in objects if o["kind"] == "ClusterKopfPeering")
+    assert peerings == ["rel-lakeserve-shard-0", "rel-lakeserve-shard-1"]
+    rules = rules_of(find(objects, "ClusterRole"))
+    assert (("kopf.dev",), ("clusterkopfpeerings",), tuple(peerings), ("patch",)) in rules
+
+
+def test_one_shard_renders_as_without_sharding(helm):
+    assert helm.render({"sharding": {"shards": 1}}, namespace="ops") == helm.render(
+        namespace="ops")
+
+
+def test_zero_shards_are_refused_with_a_reason(helm):
+    result = helm.template({"sharding": {"shards": 0}}, check=False)
+    assert result.returncode != 0 and "sharding.shards is 0" in result.stderr
+
+
 def test_workspace_choices_narrow_the_rules(helm):
     objects = helm.render({"databricks": {"defaultWorkspace": False, "credentialsSecret": ""},
                            "workspaces": {"namespaced": False, "clusterSecrets": ["prod", "dev"]},

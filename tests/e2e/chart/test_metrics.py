@@ -119,7 +119,8 @@ def test_metrics_and_json_logs_after_two_endpoints_became_ready(metrics_operator
          timeout=20, message="the deleted endpoint to leave lakeserve_objects")
 
     # LAKESERVE_LOG_FORMAT=json: every line one JSON object (json.loads fails on any other),
-    # kopf's lines about an object name it in "object", the engine's verdicts are there.
+    # lines about an object name it in "object" (as kopf's own do), the engine's verdicts are
+    # there.
     lines = metrics_operator.log_path.read_text().splitlines()
     records = [json.loads(line) for line in lines if line.strip()]
     assert all({"message", "timestamp", "severity"} <= record.keys() for record in records)

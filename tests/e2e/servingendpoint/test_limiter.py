@@ -42,6 +42,16 @@ def endpoint(name, model):
                 {"entityName": model, "entityVersion": "1", "workloadSize": "Small"}]}}}
 
 
+def ready_reasons(cluster, names):
+    """The Ready condition's reason of each object, once every one of them reports one."""
+    reasons = {}
+    for name in names:
+        conditions = ((cluster.get("servingendpoint", name) or {}).get("status") or {}).get(
+            "conditions") or []
+        reasons[name] = next((c["reason"] for c in conditions if c["type"] == "Ready"), None)
+    return reasons if all(reasons.values()) else None
+
+
 def creates(workspace, since, prefix):
     return [c for c in workspace.calls(since)["calls"] if c["method"] == "POST"
             and c["path"] == "/api/2.0/serving-endpoints"
@@ -55,12 +65,8 @@ def test_writes_beyond_the_limit_wait_for_a_free_slot(limited_operator, namespac
     since = workspace.last_seq()
     for i in range(3):
         cluster.apply(endpoint(f"{prefix}{i}", model))
-    reasons = poll(lambda: {b["metadata"]["name"]: next(
-        c["reason"] for c in b.get("status", {}).get("conditions", []) if c["type"] == "Ready")
-        for b in (cluster.get("servingendpoint", f"{prefix}{i}") for i in range(3))
-        if b.get("status")} if all(
-        (cluster.get("servingendpoint", f"{prefix}{i}") or {}).get("status") for i in range(3))
-        else None, timeout=30, message="status on all three")
+    reasons = poll(lambda: ready_reasons(cluster, [f"{prefix}{i}" for i in range(3)]),
+                   timeout=30, message="a Ready condition on all three")
     assert sorted(reasons.values()).count("RateLimited") == 1, reasons
     for i in range(3):
         cluster.wait("servingendpoint", f"{prefix}{i}", timeout=WINDOW * 3)

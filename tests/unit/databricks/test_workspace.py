@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.config import Config
 
 from lakeserve.databricks.workspace import (
     CREDENTIALS_INVALID,
     CREDENTIALS_NOT_FOUND,
     CredentialsError,
     WorkspaceProvider,
+    http_session,
     secret_attributes,
+    size_connection_pools,
 )
 from lakeserve.settings import Settings
 
@@ -72,3 +76,88 @@ def test_two_auth_methods_are_refused_without_the_sdk_config_dump():
     assert "more than one authorization method" in message and "Secret ops/databricks" in message
     assert "Config:" not in message and "adb-1.example" not in message
     assert TOKEN not in message and "very-secret" not in message
+
+
+# (reason, host): every worker keeps its connection, whatever the scheme
+SCHEMES = [("a local workspace over http", "http://127.0.0.1:9"),
+           ("a workspace over https", "https://127.0.0.1:9")]
+
+
+@pytest.mark.parametrize("case, host", SCHEMES, ids=[c[0] for c in SCHEMES])
+def test_the_connection_pool_holds_a_connection_per_worker(case, host):
+    client = WorkspaceClient(config=Config(host=host, token=TOKEN, retry_timeout_seconds=1,
+                                           http_timeout_seconds=1))
+    size_connection_pools(client, 48)
+    adapter = http_session(client).get_adapter(host + "/api/2.0/serving-endpoints")
+    assert adapter._pool_maxsize == 48
+    assert adapter._pool_block, "a full pool waits rather than opening throwaway connections"
+
+
+# (reason, environment, whether requests keeps reading it on every request)
+ENVIRONMENTS = [
+    ("nothing for requests there", {"PATH": "/bin", "DATABRICKS_HOST": "h"}, False),
+    ("a proxy", {"HTTPS_PROXY": "http://proxy:3128"}, True),
+    ("a lower-case proxy", {"https_proxy": "http://proxy:3128"}, True),
+    ("an empty proxy variable is none", {"HTTPS_PROXY": ""}, False),
+    ("a corporate CA bundle", {"REQUESTS_CA_BUNDLE": "/etc/ca.pem"}, True),
+]
+
+
+@pytest.fixture(scope="module")
+def local_client():
+    return WorkspaceClient(config=Config(host="http://127.0.0.1:9", token=TOKEN,
+                                         retry_timeout_seconds=1, http_timeout_seconds=1))
+
+
+@pytest.mark.parametrize("case, environ, trusted", ENVIRONMENTS, ids=[c[0] for c in ENVIRONMENTS])
+def test_requests_stops_reading_the_environment_only_when_there_is_nothing_for_it(
+        case, environ, trusted, local_client, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
+    http_session(local_client).trust_env = True
+    size_connection_pools(local_client, 16, environ)
+    assert http_session(local_client).trust_env is trusted
+
+
+def test_a_netrc_file_keeps_requests_reading_it(local_client, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".netrc").write_text("machine x login u password p\n")
+    http_session(local_client).trust_env = True
+    size_connection_pools(local_client, 16, {})
+    assert http_session(local_client).trust_env is True
+
+
+# (reason, settings, this replica's writes per window)
+SHARES = [
+    ("one replica takes the whole limit", Settings(write_limit=50), 50),
+    ("two shards split it evenly", Settings(write_limit=50, shard_count=2), 25),
+    ("three shards round down, never above the limit together",
+     Settings(write_limit=50, shard_count=3, shard_index=2), 16),
+    ("an explicit share wins", Settings(write_limit=50, shard_count=2, write_share=40), 40),
+    ("no limit stays no limit", Settings(write_limit=0, shard_count=2), 0),
+]
+
+
+@pytest.mark.parametrize("case, settings, writes", SHARES, ids=[c[0] for c in SHARES])
+def test_each_shard_limits_its_writes_to_its_share(case, settings, writes):
+    provider = WorkspaceProvider(settings)
+    assert provider._limiters.for_host("https://adb-1.example").limit == writes
+
+
+# (reason, shards, a Workspace's writeLimit, this replica's part of it)
+WORKSPACE_SHARES = [
+    ("one replica takes a Workspace's whole limit", 1, 20, 20),
+    ("two shards split a Workspace's limit too", 2, 20, 10),
+    ("a Workspace without a limit stays without one", 2, 0, 0),
+]
+
+
+@pytest.mark.parametrize("case, shards, limit, writes", WORKSPACE_SHARES,
+                         ids=[c[0] for c in WORKSPACE_SHARES])
+def test_each_shard_takes_its_part_of_a_workspace_limit(case, shards, limit, writes):
+    from lakeserve.databricks.limiter import HostLimiters
+
+    settings = Settings(write_limit=50, shard_count=shards)
+    limiters = HostLimiters(settings.writes_per_window, 300, share=settings.share_of)
+    limiters.claim("Workspace team/prod", "https://adb-1.example", (limit, 60.0))
+    limiter = limiters.for_host("https://adb-1.example")
+    assert (limiter.limit, limiter.window) == (writes, 60.0)

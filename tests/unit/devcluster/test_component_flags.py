@@ -73,3 +73,12 @@ def test_the_apiserver_audits_who_reads_secrets_and_nothing_else(tmp_path):
         {"group": "", "resources": ["secrets"]}]}, {"level": "None"}]
     assert "audit-policy-file" not in _flags(apiserver_command(
         Path("/bin/kube-apiserver"), CREDENTIALS, 6443, 2379))
+
+
+def test_a_benchmark_audit_log_is_written_in_batches(tmp_path):
+    from lakeserve.devcluster.components import audit_flags
+
+    flags = _flags(apiserver_command(Path("/bin/kube-apiserver"), CREDENTIALS, 6443, 2379,
+                                     audit=audit_flags(tmp_path / "p.yaml", tmp_path / "a.log",
+                                                       batch=True)))
+    assert flags["audit-log-mode"] == "batch", "requests must not wait on the log file"

@@ -39,6 +39,8 @@ class FakeKube:
     objects: dict[tuple[str, str], dict] = field(default_factory=dict)
     status: dict = field(default_factory=dict)
     log: list[str] | None = None
+    metadata_patches: list[dict] = field(default_factory=list)
+    finalizers: list[str] = field(default_factory=list)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)  # namespace -> labels
     secrets: dict[tuple[str, str], tuple[dict, str]] = field(default_factory=dict)
     secret_reads: list[tuple[str, str]] = field(default_factory=list)
@@ -49,6 +51,10 @@ class FakeKube:
             self.log.append("status")
         self.status = apply_merge_patch(self.status, patch)
         produced.saw_status(self.status)
+
+    async def patch_metadata(self, info, namespace, name, patch):
+        self.metadata_patches.append(patch)
+        self.finalizers = list(patch["metadata"]["finalizers"])
 
     async def get_object(self, info, namespace, name):
         return self.objects.get((info.kind, name))
@@ -156,11 +162,13 @@ class Harness:
     """One engine with fake ports; ``run`` passes over a body, ``body`` follows the status."""
 
     def __init__(self, client, workspaces=None, settings=SETTINGS, dependencies=None,
-                 others: dict | None = None, info=servingendpoint.INFO):
+                 others: dict | None = None, info=servingendpoint.INFO,
+                 marks_ownership=False):
         self.client, self.kind = client, info.kind
         self.kube, self.events = FakeKube(), FakeEvents()
         registration = Registration(info=info, client_factory=lambda ws: client,
-                                    dependencies=dependencies or (lambda spec: []))
+                                    dependencies=dependencies or (lambda spec: []),
+                                    marks_ownership=marks_ownership)
         self.engine = Engine(settings, workspaces or FakeWorkspaces(), self.kube, self.events,
                              {info.kind: registration, **(others or {})})
 

@@ -1,0 +1,156 @@
+"""Benchmark: N ServingEndpoints applied at once, lakeserve beside a bare kopf operator.
+
+One invocation starts a dev cluster (kube-apiserver + etcd, with an audit log of writes) and,
+for each N, in a fresh namespace each:
+
+  * lakeserve: the operator as a process against a fresh local workspace (write limit off,
+    endpoints provisioned in 1 s); N endpoints created by 8 concurrent clients;
+  * bare kopf: a kopf operator whose only handler marks a trivial object Ready (the framework's
+    ceiling), N objects applied the same way;
+
+and measures, per object, the time from its create to Ready (status.observedGeneration ==
+metadata.generation and Ready=True) and to the first Databricks call (the handler call for bare
+kopf), the operator's RSS (idle, peak, settled), CPU seconds of the operator, kube-apiserver,
+etcd and the workspace, Kubernetes writes (audit log), and Databricks calls (the workspace's
+call log) -- then, once all are Ready, one drift interval of steady state. Then two lakeserve
+shards (label lakeserve.dev/shard) converge N objects, and two shards share a write limit.
+
+    .venv/bin/python benchmarks/scale.py [--n 200,1000,5000] [--shards-n 5000] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import yaml  # noqa: E402
+from scaling import bare_operator, report  # noqa: E402
+from scaling.audit import AuditLog, write_policy  # noqa: E402
+from scaling.runs import Environment, Result, run_bare, run_lakeserve  # noqa: E402
+
+from lakeserve.devcluster import DevCluster, find_kubectl  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(part) for part in text.replace("_", "").split(",") if part.strip()]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=_numbers, default=[200, 1000, 5000],
+                        help="object counts, comma-separated")
+    parser.add_argument("--shards-n", type=int, default=5000,
+                        help="objects for the two-shard run (0 skips it)")
+    parser.add_argument("--limit-n", type=int, default=100,
+                        help="objects for the shared write-limit run (0 skips it)")
+    parser.add_argument("--limit-window", type=float, default=20.0,
+                        help="window of the write-limit run, seconds (limit: 50 per window)")
+    parser.add_argument("--drift", type=float, default=60.0,
+                        help="the operator's drift interval; the steady state is measured "
+                             "over one interval (0 skips it)")
+    parser.add_argument("--no-bare", action="store_true", help="skip the bare kopf runs")
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--workdir", type=Path, help="keep logs here (a temp dir otherwise)")
+    return parser.parse_args(argv)
+
+
+def start_environment(workdir: Path) -> Environment:
+    cluster = DevCluster(workdir / "cluster", audit_policy=write_policy(workdir))
+    cluster.up()
+    kubectl = [str(find_kubectl()), f"--kubeconfig={cluster.kubeconfig}"]
+    bare_crd = workdir / "bare-crd.yaml"
+    bare_crd.write_text(yaml.safe_dump(bare_operator.CRD))
+    for source in (REPO / "crds", bare_crd):
+        subprocess.run(kubectl + ["apply", "--server-side", "-f", str(source)], check=True,
+                       capture_output=True)
+        subprocess.run(kubectl + ["wait", "--for=condition=Established", "--timeout=60s",
+                                  "-f", str(source)], check=True, capture_output=True)
+    return Environment(cluster, workdir, AuditLog(cluster.audit_log))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="lakeserve-scale-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    settings = {"drift_interval": str(args.drift or 300), "write_limit": "0"}
+    env = start_environment(workdir)
+    started = time.monotonic()
+    pairs: list[tuple[Result, Result | None]] = []
+    extra: list[Result] = []
+    try:
+        for index, n in enumerate(args.n):
+            def ours(n=n):
+                return run_lakeserve(env, n, settings, steady_seconds=args.drift)
+
+            def bare(n=n):
+                return None if args.no_bare else run_bare(env, n)
+            # Alternate which goes first, so a noisy neighbour does not always hit the same one.
+            if index % 2:
+                theirs = bare()
+                pairs.append((ours(), theirs))
+            else:
+                pairs.append((ours(), bare()))
+            _progress(pairs[-1], started)
+        if args.shards_n:
+            extra.append(run_lakeserve(env, args.shards_n, settings, shards=2,
+                                       label="lakeserve, 2 shards"))
+            _progress((extra[-1], None), started)
+        if args.limit_n:
+            limited = {**settings, "write_limit": "50", "write_window": str(args.limit_window)}
+            extra.append(run_lakeserve(env, args.limit_n, limited, shards=2, write_limit=50,
+                                       window=args.limit_window,
+                                       label="lakeserve, 2 shards, write limit"))
+    finally:
+        env.cluster.down()
+    _print(args, pairs, extra, time.monotonic() - started, workdir)
+    if args.json:
+        args.json.write_text(json.dumps([_as_json(r) for pair in pairs for r in pair if r]
+                                        + [_as_json(r) for r in extra], default=list, indent=1))
+    results = [r for pair in pairs for r in pair if r] + extra
+    return 1 if any(r.failures for r in results) else 0
+
+
+def _as_json(result: Result) -> dict:
+    # Not dataclasses.asdict: it rebuilds a Counter from (key, value) pairs, counting the pairs.
+    return {name: dict(value) if isinstance(value, dict) else value
+            for name, value in vars(result).items()}
+
+
+def _progress(pair: tuple[Result, Result | None], started: float) -> None:
+    ours, bare = pair
+    line = f"[{time.monotonic() - started:.0f}s] {ours.label} N={ours.n}: " \
+           f"{ours.seconds_all_ready:.1f} s"
+    if bare:
+        line += f"; bare kopf {bare.seconds_all_ready:.1f} s"
+    print(line, file=sys.stderr, flush=True)
+
+
+def _print(args, pairs, extra, seconds: float, workdir: Path) -> None:
+    results = [r for pair in pairs for r in pair if r] + extra
+    load = Path("/proc/loadavg").read_text().split()[:3]
+    print(f"\n## Scale ({seconds / 60:.1f} min, load average {' '.join(load)}, logs in "
+          f"{workdir})\n")
+    print(report.convergence_table(pairs), "\n")
+    print(report.cost_table(pairs), "\n")
+    print(report.ratios(pairs), "\n")
+    print(report.writes_breakdown(results), "\n")
+    print(report.keep_table([r for r in results if "write limit" not in r.label]), "\n")
+    for result in extra:
+        if "write limit" in result.label:
+            print(report.limit_summary(result, 50, args.limit_window))
+        else:
+            print(report.shards_summary(result))
+    print("\nfailures:", report.failures(results))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,171 @@
+"""The operator's Kubernetes calls against a stand-in API server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import threading
+
+import kopf
+import pytest
+from aiohttp import web
+
+from lakeserve.api import servingendpoint
+from lakeserve.kube import KubeApi, KubeError
+from lakeserve.reconcile.finalizer import Conflict
+from lakeserve.resources.base import Event
+
+pytestmark = pytest.mark.timeout(20)
+
+INFO = servingendpoint.INFO
+OBJECT = "/apis/lakeserve.dev/v1alpha1/namespaces/ns/servingendpoints/ep"
+
+
+class ApiServer:
+    """Answers from a table of (method, path) -> (status, body); logs requests with their
+    token. Tokens other than ``valid`` get a 401."""
+
+    def __init__(self):
+        self.answers: dict[tuple[str, str], tuple[int, dict]] = {}
+        self.requests: list[tuple[str, str, str, object]] = []
+        self.valid = "t1"
+
+    async def handle(self, request: web.Request) -> web.Response:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        body = await request.read()
+        self.requests.append((request.method, request.path, token,
+                              json.loads(body) if body else None))
+        if token != self.valid:
+            return web.json_response({"message": "Unauthorized"}, status=401)
+        status, answer = self.answers.get((request.method, request.path), (200, {}))
+        return web.json_response(answer, status=status)
+
+
+async def started(server: ApiServer, tokens: list[str]):
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", server.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    logins = iter(tokens)
+    kube = KubeApi(lambda: kopf.ConnectionInfo(server=f"http://127.0.0.1:{port}",
+                                               token=next(logins)))
+    await kube.start()
+    return kube, runner
+
+
+def run(scenario, server=None, tokens=("t1",)):
+    server = server or ApiServer()
+
+    async def main():
+        kube, runner = await started(server, list(tokens))
+        try:
+            return await scenario(kube)
+        finally:
+            await kube.close()
+            await runner.cleanup()
+
+    return asyncio.run(main()), server
+
+
+def test_a_status_patch_is_a_merge_patch_of_the_status_subresource():
+    _, server = run(lambda kube: kube.patch_status(INFO, "ns", "ep", {"observedGeneration": 2}))
+    assert server.requests == [("PATCH", OBJECT + "/status", "t1",
+                                {"status": {"observedGeneration": 2}})]
+
+
+def test_a_rejected_token_logs_in_again_once():
+    server = ApiServer()
+    server.valid = "t2"
+    run(lambda kube: kube.patch_status(INFO, "ns", "ep", {}), server, tokens=("t1", "t2"))
+    assert [token for *_, token, _ in server.requests] == ["t1", "t2"]
+
+
+# (reason, status of the answer, what patch_metadata does)
+METADATA = [
+    ("a stale resourceVersion is a Conflict", 409, Conflict),
+    ("an object gone meanwhile needs nothing", 404, None),
+    ("anything else is raised with the server's message", 422, KubeError),
+]
+
+
+@pytest.mark.parametrize("case, status, raised", METADATA, ids=[c[0] for c in METADATA])
+def test_finalizer_patches(case, status, raised):
+    server = ApiServer()
+    server.answers[("PATCH", OBJECT)] = (status, {"message": "the server says why"})
+    def patch(kube):
+        return kube.patch_metadata(INFO, "ns", "ep", {"metadata": {}})
+
+    if raised is None:
+        run(patch, server)
+        return
+    with pytest.raises(raised, match="ep changed meanwhile" if raised is Conflict
+                       else "422 Unprocessable Entity: the server says why"):
+        run(patch, server)
+
+
+def test_events_go_out_in_the_background_as_kubectl_shows_them():
+    async def record(kube):
+        kube.record({"apiVersion": "lakeserve.dev/v1alpha1", "kind": "ServingEndpoint",
+                     "metadata": {"name": "ep", "namespace": "ns", "uid": "u1"}},
+                    Event("Created", "x" * 2000))
+        await asyncio.gather(*kube._background)
+
+    _, server = run(record)
+    (method, path, _, event), = server.requests
+    assert (method, path) == ("POST", "/api/v1/namespaces/ns/events")
+    assert event["involvedObject"] == {"apiVersion": "lakeserve.dev/v1alpha1",
+                                       "kind": "ServingEndpoint", "name": "ep",
+                                       "namespace": "ns", "uid": "u1"}
+    assert (event["type"], event["reason"], len(event["message"])) == ("Normal", "Created", 1024)
+    assert event["metadata"] == {"generateName": "ep.", "namespace": "ns"}
+
+
+def test_a_secret_is_read_from_a_worker_thread():
+    server = ApiServer()
+    server.answers[("GET", "/api/v1/namespaces/ops/secrets/dbx")] = (200, {"data": {
+        "DATABRICKS_HOST": base64.b64encode(b"https://x").decode()}})
+    server.answers[("GET", "/api/v1/namespaces/ops/secrets/gone")] = (404, {})
+
+    async def from_a_thread(kube):
+        found: dict = {}
+
+        def read():
+            found["dbx"] = kube.read_secret("ops", "dbx")
+            found["gone"] = kube.read_secret("ops", "gone")
+
+        thread = threading.Thread(target=read)
+        thread.start()
+        while thread.is_alive():
+            await asyncio.sleep(0.01)
+        return found
+
+    found, _ = run(from_a_thread, server)
+    assert found == {"dbx": {"DATABRICKS_HOST": "https://x"}, "gone": None}
+
+
+def test_workspace_reads_a_versioned_secret_namespace_labels_and_cluster_objects():
+    from lakeserve.api import workspace
+
+    server = ApiServer()
+    server.answers[("GET", "/api/v1/namespaces/team/secrets/dbx")] = (200, {
+        "metadata": {"resourceVersion": "7"},
+        "data": {"DATABRICKS_TOKEN": base64.b64encode(b"t").decode()}})
+    server.answers[("GET", "/api/v1/namespaces/team")] = (200, {
+        "metadata": {"labels": {"tier": "prod"}}})
+    server.answers[("GET", "/api/v1/namespaces/gone")] = (404, {})
+    cluster_path = f"/apis/lakeserve.dev/v1alpha1/{workspace.CLUSTER_INFO.plural}/shared"
+    server.answers[("GET", cluster_path)] = (200, {"metadata": {"name": "shared"}})
+
+    async def reads(kube):
+        return (await kube.read_versioned_secret("team", "dbx"),
+                await kube.namespace_labels("team"), await kube.namespace_labels("gone"),
+                await kube.get_object(workspace.CLUSTER_INFO, "", "shared"))
+
+    (secret, labels, none, shared), _ = run(reads, server)
+    assert secret == ({"DATABRICKS_TOKEN": "t"}, "7")
+    assert (labels, none) == ({"tier": "prod"}, None)
+    assert shared == {"metadata": {"name": "shared"}}, "a cluster-scoped path has no namespace"

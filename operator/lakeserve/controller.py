@@ -153,9 +153,11 @@ def _register(registration: Registration) -> None:
         if runtime.scheduler:
             runtime.scheduler.notice(kind, body, type)
 
+    # A coroutine, though it awaits nothing: kopf runs a plain function in a thread of its
+    # executor, and an index is updated on every watch event of every object.
     @kopf.index(GROUP, VERSION, plural, id=f"{plural}_workspace_users")
-    def workspace_users(namespace: str, name: str, spec: kopf.Spec, status: kopf.Status,
-                        **_: Any) -> dict | None:
+    async def workspace_users(namespace: str, name: str, spec: kopf.Spec, status: kopf.Status,
+                              **_: Any) -> dict | None:
         key = user_key(namespace, spec, status)
         return {key: f"{kind} {namespace}/{name}"} if key else None
 

@@ -120,6 +120,13 @@ class WorkspaceProvider:
                 self._fingerprint = fingerprint
             return self._workspace
 
+    def current(self) -> Workspace | None:
+        """The Workspace already built, while its Secret is not due for a re-read; None when
+        ``get`` has work to do. Never blocks: the event loop asks this on every pass, and only
+        goes to a thread (``get``) when it says None."""
+        workspace = self._workspace
+        return workspace if workspace is not None and not self._secret_due() else None
+
     @property
     def source(self) -> str:
         """Where the credentials come from, for messages that say what to fix."""

@@ -202,7 +202,7 @@ class WorkspaceResolver:
                 "this installation has no default workspace (LAKESERVE_DEFAULT_WORKSPACE is "
                 "false): set spec.workspaceRef to a Workspace in this namespace or to a "
                 "ClusterWorkspace that admits it")
-        return Resolved(await self._call(self.default.get))
+        return Resolved(self.default.current() or await self._call(self.default.get))
 
     async def _referenced(self, obj: Managed, ref: api.WorkspaceReference,
                           ) -> tuple[str, Mapping[str, Any]]:

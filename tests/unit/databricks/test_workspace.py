@@ -161,3 +161,36 @@ def test_each_shard_takes_its_part_of_a_workspace_limit(case, shards, limit, wri
     limiters.claim("Workspace team/prod", "https://adb-1.example", (limit, 60.0))
     limiter = limiters.for_host("https://adb-1.example")
     assert (limiter.limit, limiter.window) == (writes, 60.0)
+
+
+class FakeClient:
+    class config:  # noqa: N801 - stands in for WorkspaceClient.config
+        host = "https://adb-1.example"
+
+
+class OneClientBuilder:
+    """Stands in for ClientBuilder: no network."""
+
+    def get(self, key, build, host):
+        return FakeClient()
+
+    def forget(self, keep):
+        pass
+
+
+# (reason, seconds between Secret reads, whether the event loop may use the built workspace)
+CURRENT = [
+    ("built, Secret read recently: no thread needed", 30.0, True),
+    ("Secret due for a re-read: get() must run in a thread", 0.0, False),
+]
+
+
+@pytest.mark.parametrize("case, refresh, usable", CURRENT, ids=[c[0] for c in CURRENT])
+def test_current_hands_out_the_built_workspace_only_while_nothing_is_due(case, refresh, usable):
+    settings = Settings(credentials_secret="ops/databricks", secret_refresh=refresh)
+    data = {**HOST, "DATABRICKS_TOKEN": TOKEN}
+    provider = WorkspaceProvider(settings, secret_reader=lambda namespace, name: data,
+                                 builder=OneClientBuilder())
+    assert provider.current() is None, "nothing built yet"
+    built = provider.get()
+    assert provider.current() is (built if usable else None)

@@ -152,6 +152,24 @@ def test_without_a_reference_the_default_workspace_serves_unless_turned_off():
     assert "no default workspace" in verdict.message and "set spec.workspaceRef" in verdict.message
 
 
+class BuiltWorkspace(FakeWorkspaces):
+    """A default workspace already built: ``current`` answers without a thread."""
+
+    def current(self):
+        return self.get()
+
+
+def test_a_built_default_workspace_is_resolved_without_a_thread():
+    def no_thread(fn, *args):
+        raise AssertionError(f"went to a thread for {fn}")
+
+    resolver = WorkspaceResolver(SETTINGS, FakeKube(), BuiltWorkspace(), None, no_thread)
+    engine = Engine(SETTINGS, FakeWorkspaces(), FakeKube(), FakeEvents(), {})
+    managed = engine._managed(Registration(servingendpoint.INFO, lambda ws: None), body())
+    resolved = asyncio.run(resolver.resolve(managed))
+    assert resolved.workspace.host == "https://example" and resolved.source is None
+
+
 def test_cluster_workspaces_need_an_operator_namespace():
     nowhere = Settings(**{**SETTINGS.__dict__, "operator_namespace": ""})
     tenancy = Tenancy(ScriptedClient([]), settings=nowhere)

@@ -258,8 +258,8 @@ class WorkspaceResolver:
             if secret is None:
                 raise CredentialsError(CREDENTIALS_NOT_FOUND,
                                        f"its credentials Secret {source.secret} does not exist")
-            workspace = await self._call(self.clients.workspace, source, secret.data,
-                                         secret.version)
+            workspace = self.clients.current(source, secret.version) or await self._call(
+                self.clients.workspace, source, secret.data, secret.version)
         except (CredentialsError, WorkspaceUnreachable) as exc:
             last = self.clients.last_built(source.identity) if deleting else None
             if last is not None:

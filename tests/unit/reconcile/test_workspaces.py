@@ -170,6 +170,25 @@ def test_a_built_default_workspace_is_resolved_without_a_thread():
     assert resolved.workspace.host == "https://example" and resolved.source is None
 
 
+def test_a_workspace_object_goes_to_a_thread_only_for_a_new_spec_or_secret_version():
+    threads: list = []
+
+    async def counting(fn, *args):
+        threads.append(fn)
+        return fn(*args)
+
+    tenancy = Tenancy(ScriptedClient([existing(ready=True)] * 3))
+    tenancy.engine.tenancy._call = counting
+    tenancy.add(workspace_body())
+    for _ in range(2):
+        assert tenancy.run(referring({"name": "dev"})).verdict.phase is Phase.READY
+    assert len(threads) == 1, "the second pass reuses the workspace on the event loop"
+    tenancy.kube.secrets[("ns", "creds")] = ({"DATABRICKS_TOKEN": "dapi-ns-token-2"}, "8")
+    tenancy.engine.tenancy.secrets.invalidate("ns", "creds")
+    tenancy.run(referring({"name": "dev"}))
+    assert len(threads) == 2, "a rotated Secret builds its client in a thread"
+
+
 def test_cluster_workspaces_need_an_operator_namespace():
     nowhere = Settings(**{**SETTINGS.__dict__, "operator_namespace": ""})
     tenancy = Tenancy(ScriptedClient([]), settings=nowhere)

@@ -172,7 +172,9 @@ def _register_workspace_kind(info: KindInfo) -> None:
         await runtime.workspace_scheduler.run_worker(kind, body, stopped)
 
     @kopf.on.event(GROUP, VERSION, plural, id=f"{plural}-notice", when=served)
-    async def notice(body: kopf.Body, **_: Any) -> None:
+    async def notice(body: kopf.Body, type: str | None, **_: Any) -> None:  # noqa: A002
+        if runtime.resolver:  # its objects' passes read the workspace object from here
+            runtime.resolver.observe(kind, body, type)
         if runtime.workspace_scheduler:
             runtime.workspace_scheduler.notice(kind, body)
 

@@ -30,6 +30,7 @@ from lakeserve.databricks.workspace import (
 )
 from lakeserve.reconcile import conditions, reasons
 from lakeserve.reconcile.conditions import Verdict
+from lakeserve.reconcile.recent import Recent
 from lakeserve.resources.base import Managed
 from lakeserve.settings import Settings
 
@@ -157,6 +158,10 @@ class WorkspaceResolver:
         self.default = default
         self.clients = clients
         self.secrets = SecretCache(kube, settings.secret_refresh)
+        # Workspace objects (refreshed by their watch events) and namespaces' labels.
+        self.bodies: Recent[Mapping[str, Any] | None] = Recent(settings.secret_refresh)
+        self.labels: Recent[dict[str, str] | None] = Recent(settings.secret_refresh)
+        self._sources: dict[str, tuple[int, WorkspaceSource]] = {}  # by uid, with generation
         self.operator_namespace = operator_namespace(settings)
         self._call = call
         self._wake = wake or (lambda uid: None)
@@ -166,6 +171,15 @@ class WorkspaceResolver:
     def serves_cluster_workspaces(self) -> bool:
         return self.settings.cluster_workspaces and bool(self.operator_namespace)
 
+    def observe(self, kind: str, body: Mapping[str, Any], event_type: str | None) -> None:
+        """A watch event of a Workspace or ClusterWorkspace."""
+        key = workspace_key(kind, body)
+        if event_type == "DELETED":
+            self.bodies.drop(key)
+            self._sources.pop((body.get("metadata") or {}).get("uid", ""), None)
+        else:
+            self.bodies.put(key, body)
+
     async def resolve(self, obj: Managed, deleting: bool = False) -> Resolved:
         """The object's workspace; WorkspaceUnavailable (or CredentialsError for the default
         workspace) when it cannot be used."""
@@ -174,7 +188,7 @@ class WorkspaceResolver:
             return await self._default()
         kind, body = await self._referenced(obj, ref)
         try:
-            source = source_of(kind, body, self.operator_namespace)
+            source = self._source(kind, body)
         except ValidationError:
             raise waiting(f"{identity_of(kind, body)} is not Ready: its spec is not "
                           "valid") from None
@@ -216,7 +230,9 @@ class WorkspaceResolver:
                 f"spec.workspaceRef.namespace is {ref.namespace}, but a Workspace serves only "
                 f"its own namespace: use a Workspace in {obj.namespace}, or a ClusterWorkspace "
                 f"that admits {obj.namespace}")
-        body = await self.kube.get_object(api.INFO, obj.namespace, ref.name)
+        body = await self.bodies.get((api.KIND, obj.namespace, ref.name),
+                                     lambda: self.kube.get_object(api.INFO, obj.namespace,
+                                                                  ref.name))
         if body is None:
             raise waiting(f"spec.workspaceRef names Workspace {obj.namespace}/{ref.name}, which "
                           "does not exist: create it, or fix spec.workspaceRef.name")
@@ -229,7 +245,8 @@ class WorkspaceResolver:
                 "serves no ClusterWorkspace (it has no namespace of its own "
                 "(LAKESERVE_OPERATOR_NAMESPACE), or LAKESERVE_CLUSTER_WORKSPACES is false): use "
                 f"a Workspace in {obj.namespace}")
-        body = await self.kube.get_object(api.CLUSTER_INFO, "", ref.name)
+        body = await self.bodies.get((api.CLUSTER_KIND, None, ref.name),
+                                     lambda: self.kube.get_object(api.CLUSTER_INFO, "", ref.name))
         if body is None:
             raise waiting(f"spec.workspaceRef names ClusterWorkspace {ref.name}, which does not "
                           "exist: create it, or fix spec.workspaceRef.name")
@@ -243,7 +260,8 @@ class WorkspaceResolver:
         except ValidationError:
             raise waiting(f"ClusterWorkspace {name} is not Ready: its spec is not "
                           "valid") from None
-        labels = await self.kube.namespace_labels(namespace) or {}
+        labels = await self.labels.get(namespace,
+                                       lambda: self.kube.namespace_labels(namespace)) or {}
         if raw is None or not api.selects(selector, labels):
             raise not_allowed(
                 f"ClusterWorkspace {name} does not admit namespace {namespace} (its "
@@ -267,6 +285,16 @@ class WorkspaceResolver:
             self._suspect(uid)
             raise waiting(f"{source.identity} cannot be used: {exc.message}") from None
         return Resolved(workspace, source, uid)
+
+    def _source(self, kind: str, body: Mapping[str, Any]) -> WorkspaceSource:
+        """source_of, validated once per generation of the workspace object."""
+        meta = body.get("metadata") or {}
+        uid, generation = meta.get("uid", ""), meta.get("generation") or 0
+        known = self._sources.get(uid)
+        if known is None or known[0] != generation:
+            known = generation, source_of(kind, body, self.operator_namespace)
+            self._sources[uid] = known
+        return known[1]
 
     def _suspect(self, uid: str) -> None:
         """Wake the workspace object's own check, at most every WAKE_INTERVAL seconds."""

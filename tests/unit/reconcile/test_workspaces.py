@@ -189,6 +189,30 @@ def test_a_workspace_object_goes_to_a_thread_only_for_a_new_spec_or_secret_versi
     assert len(threads) == 2, "a rotated Secret builds its client in a thread"
 
 
+def test_objects_naming_one_workspace_read_it_once_and_see_its_watch_events_at_once():
+    tenancy = Tenancy(ScriptedClient([existing(ready=True)] * 3))
+    reads = []
+    get_object = tenancy.kube.get_object
+
+    async def counting(info, namespace, name):
+        reads.append(name)
+        return await get_object(info, namespace, name)
+
+    tenancy.kube.get_object = counting
+    tenancy.add(workspace_body())
+    for name in ("ep-1", "ep-2"):
+        the_body = body(name=name, spec=spec(workspaceRef={"name": "dev"}))
+        assert tenancy.run(the_body).verdict.phase is Phase.READY
+    assert reads == ["dev"], "the second object found the Workspace already read"
+    tenancy.engine.tenancy.observe("Workspace", workspace_body(status=NOT_READY), "MODIFIED")
+    verdict = tenancy.run(body(name="ep-3", spec=spec(workspaceRef={"name": "dev"}))).verdict
+    assert verdict.reason == reasons.WAITING_FOR_WORKSPACE and reads == ["dev"]
+    tenancy.engine.tenancy.observe("Workspace", workspace_body(), "DELETED")
+    tenancy.kube.objects.clear()
+    verdict = tenancy.run(body(name="ep-3", spec=spec(workspaceRef={"name": "dev"}))).verdict
+    assert "does not exist" in verdict.message and reads == ["dev", "dev"]
+
+
 def test_cluster_workspaces_need_an_operator_namespace():
     nowhere = Settings(**{**SETTINGS.__dict__, "operator_namespace": ""})
     tenancy = Tenancy(ScriptedClient([]), settings=nowhere)

@@ -153,9 +153,12 @@ def _register(registration: Registration) -> None:
         if runtime.scheduler:
             runtime.scheduler.notice(kind, body, type)
 
-    # A coroutine, though it awaits nothing: kopf runs a plain function in a thread of its
-    # executor, and an index is updated on every watch event of every object.
-    @kopf.index(GROUP, VERSION, plural, id=f"{plural}_workspace_users")
+    # Updated on every watch event of every object, so: a coroutine, though it awaits nothing
+    # (kopf runs a plain function in a thread of its executor), and only for objects that name
+    # a workspace object (the only ones user_key keys; kopf purges an object's entry when it
+    # stops matching), so objects of the default workspace skip kopf's handler machinery.
+    @kopf.index(GROUP, VERSION, plural, id=f"{plural}_workspace_users",
+                field="spec.workspaceRef", value=kopf.PRESENT)
     async def workspace_users(namespace: str, name: str, spec: kopf.Spec, status: kopf.Status,
                               **_: Any) -> dict | None:
         key = user_key(namespace, spec, status)

@@ -11,6 +11,7 @@ import pytest
 
 from lakeserve import controller  # noqa: F401 - registers the handlers
 from lakeserve.kinds import registrations
+from lakeserve.reconcile.workspaces import user_key
 from lakeserve.settings import Settings
 
 MANAGED = [r.info for r in registrations(Settings()).values()]
@@ -44,3 +45,12 @@ def test_the_users_index_keys_an_object_by_the_workspace_it_needs(case):
     entry = asyncio.run(index(namespace="ns", name="ep", spec=spec, status=status))
     assert entry == ({expected: f"{MANAGED[0].kind} ns/ep"} if expected else None)
 
+
+
+@pytest.mark.parametrize("info", MANAGED, ids=lambda info: info.kind)
+def test_the_users_index_runs_only_for_objects_naming_a_workspace_object(info):
+    """user_key keys nothing else; kopf purges the entry of an object that stops matching."""
+    handler = {str(h.id): h for h in kopf.get_default_registry()._indexing.get_all_handlers()}[
+        f"{info.plural}_workspace_users"]
+    assert handler.field == ("spec", "workspaceRef") and handler.value is kopf.PRESENT
+    assert user_key("ns", {}, {"owned": {"name": "x"}, "workspace": {"kind": "Default"}}) is None

@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from lakeserve.api.common import (
     ADOPT_ANNOTATION,
@@ -57,3 +59,12 @@ def _flag(obj: Managed, annotation: str) -> bool:
 PAUSED_MESSAGE = (f"{PAUSED_ANNOTATION} is \"true\": the operator neither reads nor writes the "
                   "Databricks object (status shows its last observation); remove the annotation "
                   "to resume")
+
+
+def wake_fingerprint(body: Mapping[str, Any], annotations: tuple[str, ...]) -> tuple:
+    """What of an object must change for it to need a pass at once: its generation, the start of
+    its deletion, or one of ``annotations``; status writes and foreign metadata do not."""
+    meta = body.get("metadata") or {}
+    present = meta.get("annotations") or {}
+    return (meta.get("generation"), bool(meta.get("deletionTimestamp")),
+            tuple(present.get(key) for key in annotations))

@@ -25,7 +25,7 @@ from typing import Any
 
 from lakeserve.reconcile import finalizer
 from lakeserve.reconcile.engine import Engine
-from lakeserve.reconcile.policy import ENGINE_ANNOTATIONS
+from lakeserve.reconcile.policy import wake_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ class Scheduler:
     # ---- what is kept of a body ----------------------------------------------------------
 
     def _annotations(self, kind: str) -> tuple[str, ...]:
-        return ENGINE_ANNOTATIONS + self.engine.registrations[kind].watched_annotations
+        return self.engine.watched_annotations(kind)
 
     def _slim(self, kind: str, body: Mapping[str, Any], status: bool) -> dict[str, Any]:
         meta = body.get("metadata") or {}
@@ -193,10 +193,7 @@ class Scheduler:
         return slim
 
     def _fingerprint(self, kind: str, body: Mapping[str, Any]) -> tuple:
-        meta = body.get("metadata") or {}
-        annotations = meta.get("annotations") or {}
-        return (meta.get("generation"), bool(meta.get("deletionTimestamp")),
-                tuple(annotations.get(key) for key in self._annotations(kind)))
+        return wake_fingerprint(body, self._annotations(kind))
 
 
 def _status_of(body: Mapping[str, Any]) -> dict[str, Any]:

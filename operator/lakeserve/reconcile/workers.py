@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from lakeserve.reconcile.engine import PassOutcome
+from lakeserve.reconcile.policy import wake_fingerprint
 from lakeserve.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -89,11 +90,7 @@ class WorkerScheduler:
                 waiter.cancel()
 
     def _fingerprint(self, kind: str, body: Mapping[str, Any]) -> tuple:
-        meta = body.get("metadata") or {}
-        watched = self.engine.watched_annotations(kind)
-        annotations = meta.get("annotations") or {}
-        return (meta.get("generation"), bool(meta.get("deletionTimestamp")),
-                tuple(annotations.get(key) for key in watched))
+        return wake_fingerprint(body, self.engine.watched_annotations(kind))
 
 
 async def _wait_flag(stopped: StopFlag, timeout: float) -> None:

@@ -9,6 +9,7 @@ import pytest
 from lakeserve.api.common import FINALIZER
 from lakeserve.reconcile.conditions import Verdict
 from lakeserve.reconcile.engine import PassOutcome
+from lakeserve.reconcile.policy import ENGINE_ANNOTATIONS
 from lakeserve.reconcile.scheduler import Scheduler
 from lakeserve.settings import Settings
 
@@ -38,7 +39,9 @@ class Engine:
         self.forgotten: list[str] = []
         self.gate: asyncio.Event | None = None
         self.running = self.most_running = 0
-        self.registrations = {"K": type("R", (), {"watched_annotations": ("a/b",)})()}
+
+    def watched_annotations(self, kind):
+        return ENGINE_ANNOTATIONS + ("a/b",)
 
     async def reconcile(self, kind, body):
         self.passes.append(copy.deepcopy(body))

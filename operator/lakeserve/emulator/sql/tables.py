@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lakeserve.emulator.catalog.types import SqlType
+from lakeserve.emulator.catalog.types import StructField
 from lakeserve.emulator.sql.errors import SqlError, not_supported
 from lakeserve.emulator.sql.lexer import NUMBER, STRING
 
@@ -27,12 +27,8 @@ if TYPE_CHECKING:
     from lakeserve.emulator.sql.parser import _Parser
 
 
-@dataclass(frozen=True)
-class ColumnDef:
-    name: str
-    type: SqlType
-    nullable: bool = True
-    comment: str | None = None
+# A column definition has exactly a struct field's parts: name, type, nullability, comment.
+ColumnDef = StructField
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,16 @@
 """The kopf wiring: what kopf runs on every watch event of a managed object stays on the event
-loop (kopf runs plain functions in a thread of its executor, one trip per event)."""
+loop (kopf runs plain functions in a thread of its executor, one trip per event), and is all
+kopf runs for them."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 
 import kopf
 import pytest
 
-from lakeserve import controller  # noqa: F401 - registers the handlers
+from lakeserve import controller
 from lakeserve.kinds import registrations
-from lakeserve.reconcile.workspaces import user_key
 from lakeserve.settings import Settings
 
 MANAGED = [r.info for r in registrations(Settings()).values()]
@@ -22,35 +21,24 @@ def _handlers(group) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("info", MANAGED, ids=lambda info: info.kind)
-def test_per_event_handlers_of_managed_kinds_are_coroutines(info):
-    registry = kopf.get_default_registry()
-    index = _handlers(registry._indexing)[f"{info.plural}_workspace_users"]
-    notice = _handlers(registry._watching)[f"{info.plural}-notice"]
-    assert inspect.iscoroutinefunction(index)
+def test_the_one_per_event_handler_of_a_managed_kind_is_a_coroutine(info):
+    notice = _handlers(kopf.get_default_registry()._watching)[f"{info.plural}-notice"]
     assert inspect.iscoroutinefunction(notice)
 
 
-@pytest.mark.parametrize("case", [
-    # (spec, status, expected key, reason)
-    ({"workspaceRef": {"name": "team"}}, {"owned": {"name": "x"}, "workspace": {
-        "kind": "Workspace", "name": "team"}}, ("Workspace", "ns", "team"),
-     "owns a Databricks object in the Workspace it names"),
-    ({}, {"owned": {"name": "x"}}, None, "the default workspace needs no workspace object"),
-    ({"workspaceRef": {"name": "team"}}, {}, None, "owns nothing yet: deletion makes no call"),
-], ids=lambda case: case[3] if isinstance(case, tuple) else None)
-def test_the_users_index_keys_an_object_by_the_workspace_it_needs(case):
-    spec, status, expected, _ = case
-    index = _handlers(kopf.get_default_registry()._indexing)[
-        f"{MANAGED[0].plural}_workspace_users"]
-    entry = asyncio.run(index(namespace="ns", name="ep", spec=spec, status=status))
-    assert entry == ({expected: f"{MANAGED[0].kind} ns/ep"} if expected else None)
+def test_no_kopf_index_runs_on_the_watch_events_of_managed_kinds():
+    """kopf's matching of an index's filters cost as much per event as the notice handler;
+    who still needs a workspace object is asked of the API server when it is deleted."""
+    plurals = {info.plural for info in MANAGED}
+    indexed = {h.selector.plural for h in kopf.get_default_registry()._indexing.get_all_handlers()}
+    assert not plurals & indexed
 
 
-
-@pytest.mark.parametrize("info", MANAGED, ids=lambda info: info.kind)
-def test_the_users_index_runs_only_for_objects_naming_a_workspace_object(info):
-    """user_key keys nothing else; kopf purges the entry of an object that stops matching."""
-    handler = {str(h.id): h for h in kopf.get_default_registry()._indexing.get_all_handlers()}[
-        f"{info.plural}_workspace_users"]
-    assert handler.field == ("spec", "workspaceRef") and handler.value is kopf.PRESENT
-    assert user_key("ns", {}, {"owned": {"name": "x"}, "workspace": {"kind": "Default"}}) is None
+@pytest.mark.parametrize("namespaces, all_namespaces, expected, reason", [
+    (["team-a", "team-b"], False, ["team-a", "team-b"], "named namespaces are listed one by one"),
+    ([], True, None, "a cluster-wide operator lists across all namespaces"),
+    (["team-*"], False, None, "a kopf glob names no namespace to list: list them all"),
+    (["!kube-system"], False, None, "nor does a negation"),
+], ids=lambda case: case if isinstance(case, str) and " " in case else "")
+def test_where_managed_objects_are_listed(namespaces, all_namespaces, expected, reason):
+    assert controller.served_namespaces(namespaces, all_namespaces) == expected

@@ -11,7 +11,7 @@ workspace's own status says what is wrong, and its check is woken at once.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -354,6 +354,30 @@ def user_key(namespace: str, spec: Mapping[str, Any],
 
 
 def workspace_key(kind: str, body: Mapping[str, Any]) -> tuple[str, str | None, str]:
-    """A workspace object's key in the users index (see ``user_key``)."""
+    """A workspace object's key, as ``user_key`` gives it."""
     meta = body.get("metadata") or {}
     return kind, meta.get("namespace") if kind == api.KIND else None, meta.get("name", "")
+
+
+class ObjectLister(Protocol):
+    async def list_objects(self, info: KindInfo, namespace: str | None) -> list[dict]: ...
+
+
+async def users_of(lister: ObjectLister, key: tuple[str, str | None, str],
+                   kinds: Iterable[KindInfo], namespaces: Sequence[str] | None) -> set[str]:
+    """The managed objects that still need the workspace object ``key`` for their own deletion
+    ("ServingEndpoint ns/name"), as the API server has them when asked: not a cache filled by
+    watch events, so the answer is complete right after a start and counts the objects of every
+    shard. A Workspace's users live in its namespace; a ClusterWorkspace's in the namespaces
+    this operator serves (None: all)."""
+    _, namespace, _ = key
+    scopes: Sequence[str | None] = [namespace] if namespace is not None else (namespaces or [None])
+    users = set()
+    for info in kinds:
+        for scope in scopes:
+            for body in await lister.list_objects(info, scope):
+                meta = body.get("metadata") or {}
+                where = meta.get("namespace") or ""
+                if user_key(where, body.get("spec") or {}, body.get("status") or {}) == key:
+                    users.add(f"{info.kind} {where}/{meta.get('name')}")
+    return users

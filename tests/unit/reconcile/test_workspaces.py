@@ -15,7 +15,8 @@ from lakeserve.reconcile import reasons
 from lakeserve.reconcile.blocking import run_blocking
 from lakeserve.reconcile.conditions import Phase, Verdict, build_conditions
 from lakeserve.reconcile.engine import Engine, Registration
-from lakeserve.reconcile.workspaces import WorkspaceResolver, user_key
+from lakeserve.kinds import registrations
+from lakeserve.reconcile.workspaces import WorkspaceResolver, user_key, users_of
 from lakeserve.settings import Settings
 from tests.reasons import table
 from tests.unit.databricks.test_tenants import RecordingBuilder
@@ -352,3 +353,46 @@ def test_a_workspace_whose_new_spec_is_still_being_checked_serves_on():
     changed["metadata"]["generation"] = 2  # e.g. a new writeLimit, not checked yet
     tenancy.add(changed)
     assert tenancy.run(referring({"name": "dev"})).verdict.phase is Phase.READY
+
+
+class Lister:
+    """The API server's lists, by (plural, namespace); records what was asked."""
+
+    def __init__(self, objects: dict[tuple[str, str | None], list[dict]]):
+        self.objects, self.asked = objects, []
+
+    async def list_objects(self, info, namespace):
+        self.asked.append((info.plural, namespace))
+        return self.objects.get((info.plural, namespace), [])
+
+
+def _user(namespace, name, ref, recorded):
+    return {"metadata": {"namespace": namespace, "name": name}, "spec": {"workspaceRef": ref},
+            "status": {"owned": {"name": name}, "workspace": recorded}}
+
+
+def test_the_users_of_a_workspace_are_read_from_its_namespace_when_asked():
+
+    infos = [r.info for r in registrations(Settings()).values()]
+    dev = {"kind": "Workspace", "name": "dev"}
+    lister = Lister({(infos[0].plural, "ns"): [
+        _user("ns", "a", {"name": "dev"}, dev),
+        _user("ns", "b", {"name": "prod"}, {"kind": "Workspace", "name": "prod"}),
+        {"metadata": {"namespace": "ns", "name": "c"}, "spec": {}, "status": {}}]})
+    users = asyncio.run(users_of(lister, ("Workspace", "ns", "dev"), infos, ["ns", "other"]))
+    assert users == {f"{infos[0].kind} ns/a"}
+    assert lister.asked == [(info.plural, "ns") for info in infos], "only its own namespace"
+
+
+@pytest.mark.parametrize("served, scopes", [
+    (["a", "b"], ["a", "b"]), (None, [None])], ids=["named-namespaces", "all-namespaces"])
+def test_the_users_of_a_cluster_workspace_are_read_where_the_operator_serves(served, scopes):
+
+    infos = [r.info for r in registrations(Settings()).values()][:1]
+    shared = {"kind": "ClusterWorkspace", "name": "shared"}
+    ref = {"kind": "ClusterWorkspace", "name": "shared"}
+    lister = Lister({(infos[0].plural, scope): [_user(scope or "z", f"o-{scope}", ref, shared)]
+                     for scope in scopes})
+    users = asyncio.run(users_of(lister, ("ClusterWorkspace", None, "shared"), infos, served))
+    assert users == {f"{infos[0].kind} {scope or 'z'}/o-{scope}" for scope in scopes}
+    assert lister.asked == [(infos[0].plural, scope) for scope in scopes]

@@ -69,6 +69,7 @@ class Runtime:
     builder: ClientBuilder | None = None
     # Where the managed objects live: the namespaces given, or None for all of them.
     served_namespaces: list[str] | None = None
+    warming: asyncio.Task | None = None
 
     def serves_cluster_workspaces(self, **_: Any) -> bool:
         return bool(self.resolver and self.resolver.serves_cluster_workspaces)
@@ -110,7 +111,21 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     if runtime.pauses:
         runtime.pauses.attach(runtime.scheduler)
     runtime.dispatcher = asyncio.create_task(runtime.scheduler.run(), name="lakeserve scheduler")
+    if config.default_workspace:
+        runtime.warming = asyncio.create_task(_warm(runtime.resolver.default),
+                                              name="lakeserve default workspace")
     install_log_redaction()
+
+
+async def _warm(default: WorkspaceProvider) -> None:
+    """Build the default workspace's client before the first object needs it: otherwise the
+    first burst of new objects waits behind one build (the SDK resolving its configuration).
+    A failure here is only logged: the first pass that needs the client builds it again and
+    reports what is wrong on that object."""
+    try:
+        await run_blocking(runtime.executor, default.get)
+    except Exception as exc:  # noqa: BLE001 - reported by the passes that need it
+        log.debug("the default workspace could not be built ahead of use: %s", type(exc).__name__)
 
 
 def _engines(config: Settings, metrics: Metrics) -> tuple[Engine, WorkspaceChecker]:
@@ -138,8 +153,9 @@ def _engines(config: Settings, metrics: Metrics) -> tuple[Engine, WorkspaceCheck
 
 @kopf.on.cleanup()
 async def cleanup(**_: Any) -> None:
-    if runtime.dispatcher:
-        runtime.dispatcher.cancel()
+    for task in (runtime.dispatcher, runtime.warming):
+        if task:
+            task.cancel()
     if runtime.executor:
         runtime.executor.shutdown(wait=False, cancel_futures=True)
     if runtime.builder:

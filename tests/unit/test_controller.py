@@ -4,6 +4,7 @@ kopf runs for them."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 
 import kopf
@@ -42,3 +43,22 @@ def test_no_kopf_index_runs_on_the_watch_events_of_managed_kinds():
 ], ids=lambda case: case if isinstance(case, str) and " " in case else "")
 def test_where_managed_objects_are_listed(namespaces, all_namespaces, expected, reason):
     assert controller.served_namespaces(namespaces, all_namespaces) == expected
+
+
+class Provider:
+    def __init__(self, error: Exception | None = None):
+        self.error, self.calls = error, 0
+
+    def get(self):
+        self.calls += 1
+        if self.error:
+            raise self.error
+        return "workspace"
+
+
+@pytest.mark.parametrize("error", [None, RuntimeError("unreachable")], ids=["built", "failed"])
+def test_the_default_workspace_is_built_ahead_of_the_first_object(error):
+    """A failure is left for the first pass that needs the client to report on its object."""
+    provider = Provider(error)
+    asyncio.run(controller._warm(provider))
+    assert provider.calls == 1

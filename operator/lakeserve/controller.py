@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import os
 import random
@@ -115,6 +116,11 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         runtime.warming = asyncio.create_task(_warm(runtime.resolver.default),
                                               name="lakeserve default workspace")
     install_log_redaction()
+    # What start-up made (modules, kopf's registry, pydantic's schemas: ~160,000 objects) lives
+    # as long as the process: out of the collector's sight, a full collection no longer walks it.
+    # With thousands of objects arriving, full collections are frequent (18 while 5,000 converge)
+    # and this took their time from 6.5 s to 4.4 s.
+    gc.freeze()
 
 
 async def _warm(default: WorkspaceProvider) -> None:

@@ -28,7 +28,7 @@ test-unit: $(STAMP)
 
 # Not part of `make test`: 200, 1,000 and 5,000 endpoints beside a bare kopf operator, then two
 # shards (about 20 minutes on 2 cores). N=200,1000 (and SHARDS_N=0) for a shorter run.
-N ?= 200,1000,5000
+N ?= 100,200,1000,5000
 SHARDS_N ?= 5000
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/scale.py --n $(N) --shards-n $(SHARDS_N) --json scale-results.json

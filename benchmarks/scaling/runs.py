@@ -143,7 +143,7 @@ def run_lakeserve(env: Environment, n: int, settings: dict[str, str], shards: in
                 for i, op in enumerate(operators)}
         watch, created = _apply(env, SERVING, ns, bodies,
                                        {**pids, "workspace": workspace.pid}, result)
-        _databricks_calls(workspace, seq, created, result)
+        _databricks_calls(workspace, seq, created, watch.ready_at, result)
         _settle(env, ns, [op.pid for op in operators], result)
         result.extra["reasons"] = _reasons_seen(watch)
         if shards > 1:
@@ -193,20 +193,27 @@ def _shape(method: str, path: str) -> str:
 
 
 def _databricks_calls(workspace: EmulatorProcess, seq: int, created: dict[str, float],
-                      result: Result) -> None:
+                      ready_at: dict[str, float], result: Result) -> None:
+    """Calls until all objects are Ready (these include the drift reads of objects Ready
+    early, when the run outlasts a drift interval) and reads of each object before its own
+    Ready."""
     calls = workspace.control("GET", f"/_emulator/calls?since={seq}", timeout=120)["calls"]
     first: dict[str, float] = {}
     creates: Counter = Counter()
+    reads_before_ready = 0
     for call in calls:
         result.calls[_shape(call["method"], call["path"])] += 1
         result.throttled += call["status"] == 429
         name = _endpoint_of(call)
         if name:
             first.setdefault(name, call["time"])
+            reads_before_ready += call["method"] == "GET" and \
+                call["time"] <= ready_at.get(name, float("inf"))
             if f"{call['method']} {call['path']}" == CREATE and call["status"] < 400:
                 creates[name] += 1
     result.first_call = [first[name] - at for name, at in created.items() if name in first]
     result.creates_max_per_object = max(creates.values(), default=0)
+    result.extra["reads_before_ready"] = reads_before_ready / max(1, len(created))
     missing = len(created) - len(creates)
     if missing:
         result.failures.append(f"{missing} objects were never created in the workspace")

@@ -1,5 +1,5 @@
 """The operator's own Kubernetes calls: status and finalizer patches, events, reads of other
-lakeserve objects and of Secrets.
+lakeserve objects (one by name, or a kind's list) and of Secrets.
 
 kopf watches and delivers bodies; these few calls are plain HTTP requests on the event loop
 (aiohttp, as kopf's own), with the credentials kopf itself would use (``kopf.login_via_client``:
@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import kopf
@@ -35,6 +36,7 @@ REPORTING_COMPONENT = "lakeserve"
 MAX_EVENT_MESSAGE = 1024
 _TIMEOUT = aiohttp.ClientTimeout(total=30.0)
 _SECRET_TIMEOUT = 60.0
+_LIST_PAGE = 500
 
 Login = Callable[[], kopf.ConnectionInfo | None]
 
@@ -93,6 +95,22 @@ class KubeApi:
 
     async def get_object(self, info: KindInfo, namespace: str, name: str) -> Mapping | None:
         return await self._get(_path(info, namespace, name))
+
+    async def list_objects(self, info: KindInfo, namespace: str | None,
+                           page: int = _LIST_PAGE) -> list[dict]:
+        """Every object of a kind, in one namespace or (None) in all, read in pages; with no
+        label selector: what all shards manage, not only this replica's."""
+        base = (f"/apis/{GROUP}/{VERSION}/{info.plural}" if namespace is None else
+                f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{info.plural}")
+        items: list[dict] = []
+        token = ""
+        while True:
+            query = {"limit": str(page), **({"continue": token} if token else {})}
+            answer = json.loads(await self._request("GET", f"{base}?{urlencode(query)}"))
+            items.extend(answer.get("items") or [])
+            token = (answer.get("metadata") or {}).get("continue") or ""
+            if not token:
+                return items
 
     async def namespace_labels(self, name: str) -> dict[str, str] | None:
         """The labels of a namespace; None when it does not exist."""

@@ -41,7 +41,8 @@ class Settings:
     max_sdk_sleep: float = 5.0
     # "namespace/name" of a Secret holding DATABRICKS_* keys; empty = use the environment.
     credentials_secret: str = ""
-    # Seconds between reads of that Secret (to pick up rotation, deletion and restoring).
+    # Seconds between reads of that Secret (to pick up rotation, deletion and restoring), and of
+    # a Workspace's Secret and a namespace's labels (ClusterWorkspace admission).
     secret_refresh: float = 30.0
     # Backoff after Databricks refused a create or update: refused_backoff * 2^(n-1) seconds,
     # capped at refused_backoff_max, until the spec, a dependency or an annotation changes.

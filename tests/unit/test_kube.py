@@ -169,3 +169,30 @@ def test_workspace_reads_a_versioned_secret_namespace_labels_and_cluster_objects
     assert secret == ({"DATABRICKS_TOKEN": "t"}, "7")
     assert (labels, none) == ({"tier": "prod"}, None)
     assert shared == {"metadata": {"name": "shared"}}, "a cluster-scoped path has no namespace"
+
+
+class PagingApiServer(ApiServer):
+    """Lists in pages of ``limit`` items, handing out continue tokens."""
+
+    def __init__(self, names: list[str]):
+        super().__init__()
+        self.names, self.queries = names, []
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.queries.append((request.path, dict(request.query)))
+        start = int(request.query.get("continue") or 0)
+        end = start + int(request.query["limit"])
+        token = str(end) if end < len(self.names) else ""
+        return web.json_response({"metadata": {"continue": token}, "items": [
+            {"metadata": {"name": name}} for name in self.names[start:end]]})
+
+
+@pytest.mark.parametrize("namespace, path", [
+    ("ns", "/apis/lakeserve.dev/v1alpha1/namespaces/ns/servingendpoints"),
+    (None, "/apis/lakeserve.dev/v1alpha1/servingendpoints")], ids=["namespace", "all"])
+def test_a_kind_is_listed_page_by_page_until_no_continue_token(namespace, path):
+    server = PagingApiServer([f"ep-{i}" for i in range(5)])
+    items, _ = run(lambda kube: kube.list_objects(INFO, namespace, page=2), server)
+    assert [item["metadata"]["name"] for item in items] == [f"ep-{i}" for i in range(5)]
+    assert server.queries == [(path, {"limit": "2"}), (path, {"limit": "2", "continue": "2"}),
+                              (path, {"limit": "2", "continue": "4"})]

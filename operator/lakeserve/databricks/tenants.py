@@ -68,6 +68,7 @@ class WorkspaceClients:
         self._on_client = on_client
         self._lock = threading.Lock()
         self._last: dict[str, tuple[Workspace, str]] = {}  # identity -> (workspace, auth type)
+        self._current: dict[str, tuple[tuple, Workspace]] = {}  # identity -> (key, workspace)
 
     def workspace(self, source: WorkspaceSource, secret: Mapping[str, str],
                   secret_version: str) -> Workspace:
@@ -75,7 +76,7 @@ class WorkspaceClients:
         credentials = credentials_from_secret(source.secret, secret)
         for attribute in SENSITIVE_ATTRIBUTES:
             register_secret(credentials.attributes.get(attribute))
-        key = (source.identity, source.uid, source.generation, secret_version)
+        key = _key(source, secret_version)
         client = self._builder.get(key, lambda: self._build(source, credentials), source.host)
         self._builder.forget(lambda k: k[0] != source.identity or k == key)
         self._limiters.claim(source.identity, source.host, source.write_limit)
@@ -83,7 +84,15 @@ class WorkspaceClients:
                               limiter=self._limiters.for_host(source.host))
         with self._lock:
             self._last[source.identity] = (workspace, credentials.auth_type)
+            self._current[source.identity] = (key, workspace)
         return workspace
+
+    def current(self, source: WorkspaceSource, secret_version: str) -> Workspace | None:
+        """What ``workspace`` handed out last for this very spec generation and Secret version;
+        None when it has work to do. Never blocks: asked on the event loop on every pass."""
+        with self._lock:
+            key, workspace = self._current.get(source.identity, ((), None))
+        return workspace if key == _key(source, secret_version) else None
 
     def auth_type(self, source: WorkspaceSource) -> str | None:
         with self._lock:
@@ -102,6 +111,7 @@ class WorkspaceClients:
         self._limiters.withdraw(identity)
         with self._lock:
             self._last.pop(identity, None)
+            self._current.pop(identity, None)
 
     def _build(self, source: WorkspaceSource, credentials: Credentials) -> WorkspaceClient:
         settings = self._settings
@@ -122,3 +132,8 @@ class WorkspaceClients:
         if self._on_client:
             self._on_client(client)
         return client
+
+
+def _key(source: WorkspaceSource, secret_version: str) -> tuple:
+    """A client per workspace object, spec generation and Secret version."""
+    return (source.identity, source.uid, source.generation, secret_version)

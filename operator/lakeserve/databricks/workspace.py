@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 import requests
 from databricks.sdk import WorkspaceClient
@@ -120,6 +121,13 @@ class WorkspaceProvider:
                 self._fingerprint = fingerprint
             return self._workspace
 
+    def current(self) -> Workspace | None:
+        """The Workspace already built, while its Secret is not due for a re-read; None when
+        ``get`` has work to do. Never blocks: the event loop asks this on every pass, and only
+        goes to a thread (``get``) when it says None."""
+        workspace = self._workspace
+        return workspace if workspace is not None and not self._secret_due() else None
+
     @property
     def source(self) -> str:
         """Where the credentials come from, for messages that say what to fix."""
@@ -197,23 +205,51 @@ def size_connection_pools(client: WorkspaceClient, workers: int,
     (20), and requests' default for http:// (10, not blocking) makes 16 workers open and throw
     away connections ("Connection pool is full, discarding connection").
 
-    And when nothing in the environment is for requests to find (no proxy, CA bundle or netrc
-    file), it stops looking on every request: requests scans the whole environment twice per
-    request for proxies otherwise, a good part of a call's CPU time."""
-    adapter = requests.adapters.HTTPAdapter(pool_connections=20, pool_maxsize=max(20, workers),
-                                            pool_block=True)
+    And requests reads the environment once here, not on every request: without proxies or a
+    netrc file, a CA bundle it would find there (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE) becomes the
+    session's own and it stops looking -- otherwise it scans the whole environment twice per
+    request for proxies, a good part of a call's CPU time."""
+    adapter = KeptContextAdapter(pool_connections=20, pool_maxsize=max(20, workers),
+                                 pool_block=True)
     session = http_session(client)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    if not _environment_for_requests(os.environ if environ is None else environ):
-        session.trust_env = False
+    environ = os.environ if environ is None else environ
+    if _proxies_or_netrc(environ):
+        return
+    bundle = environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE")
+    if bundle and session.verify is True:
+        session.verify = bundle  # what requests' merge_environment_settings would pick
+    session.trust_env = False
 
 
-def _environment_for_requests(environ: Mapping[str, str]) -> bool:
-    """Whether requests' trust_env would find anything: proxies, CA bundles, a netrc file."""
+class KeptContextAdapter(requests.adapters.HTTPAdapter):
+    """Works out each host's connection-pool key once: requests does it per request, with a
+    stat() of the CA bundle path (``os.path.isdir``) each time. The hook is the one requests
+    documents for subclasses."""
+
+    def __init__(self, *args: object, **kwargs: object):
+        super().__init__(*args, **kwargs)
+        self._contexts: dict[tuple, tuple[dict, dict]] = {}
+
+    def build_connection_pool_key_attributes(self, request: requests.PreparedRequest,
+                                             verify: bool | str, cert: object = None,
+                                             ) -> tuple[dict, dict]:
+        parsed = urlparse(request.url)
+        key = (parsed.scheme.lower(), parsed.hostname, parsed.port, verify, cert)
+        known = self._contexts.get(key)
+        if known is None:
+            known = super().build_connection_pool_key_attributes(request, verify, cert)
+            self._contexts[key] = known
+        host_params, pool_kwargs = known
+        return dict(host_params), dict(pool_kwargs)
+
+
+def _proxies_or_netrc(environ: Mapping[str, str]) -> bool:
+    """Whether requests' trust_env would find proxies or a netrc file (which it must keep
+    reading per request: no_proxy decides per URL)."""
     names = {name.lower() for name, value in environ.items() if value}
-    if any(name.endswith("_proxy") for name in names) or \
-            names & {"requests_ca_bundle", "curl_ca_bundle", "netrc"}:
+    if any(name.endswith("_proxy") for name in names) or "netrc" in names:
         return True
     return any(Path(f"~/{name}").expanduser().exists() for name in (".netrc", "_netrc"))
 

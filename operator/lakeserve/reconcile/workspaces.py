@@ -11,7 +11,7 @@ workspace's own status says what is wrong, and its check is woken at once.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,6 +30,7 @@ from lakeserve.databricks.workspace import (
 )
 from lakeserve.reconcile import conditions, reasons
 from lakeserve.reconcile.conditions import Verdict
+from lakeserve.reconcile.recent import Recent
 from lakeserve.resources.base import Managed
 from lakeserve.settings import Settings
 
@@ -157,6 +158,10 @@ class WorkspaceResolver:
         self.default = default
         self.clients = clients
         self.secrets = SecretCache(kube, settings.secret_refresh)
+        # Workspace objects (refreshed by their watch events) and namespaces' labels.
+        self.bodies: Recent[Mapping[str, Any] | None] = Recent(settings.secret_refresh)
+        self.labels: Recent[dict[str, str] | None] = Recent(settings.secret_refresh)
+        self._sources: dict[str, tuple[int, WorkspaceSource]] = {}  # by uid, with generation
         self.operator_namespace = operator_namespace(settings)
         self._call = call
         self._wake = wake or (lambda uid: None)
@@ -166,6 +171,15 @@ class WorkspaceResolver:
     def serves_cluster_workspaces(self) -> bool:
         return self.settings.cluster_workspaces and bool(self.operator_namespace)
 
+    def observe(self, kind: str, body: Mapping[str, Any], event_type: str | None) -> None:
+        """A watch event of a Workspace or ClusterWorkspace."""
+        key = workspace_key(kind, body)
+        if event_type == "DELETED":
+            self.bodies.drop(key)
+            self._sources.pop((body.get("metadata") or {}).get("uid", ""), None)
+        else:
+            self.bodies.put(key, body)
+
     async def resolve(self, obj: Managed, deleting: bool = False) -> Resolved:
         """The object's workspace; WorkspaceUnavailable (or CredentialsError for the default
         workspace) when it cannot be used."""
@@ -174,7 +188,7 @@ class WorkspaceResolver:
             return await self._default()
         kind, body = await self._referenced(obj, ref)
         try:
-            source = source_of(kind, body, self.operator_namespace)
+            source = self._source(kind, body)
         except ValidationError:
             raise waiting(f"{identity_of(kind, body)} is not Ready: its spec is not "
                           "valid") from None
@@ -202,7 +216,7 @@ class WorkspaceResolver:
                 "this installation has no default workspace (LAKESERVE_DEFAULT_WORKSPACE is "
                 "false): set spec.workspaceRef to a Workspace in this namespace or to a "
                 "ClusterWorkspace that admits it")
-        return Resolved(await self._call(self.default.get))
+        return Resolved(self.default.current() or await self._call(self.default.get))
 
     async def _referenced(self, obj: Managed, ref: api.WorkspaceReference,
                           ) -> tuple[str, Mapping[str, Any]]:
@@ -216,7 +230,9 @@ class WorkspaceResolver:
                 f"spec.workspaceRef.namespace is {ref.namespace}, but a Workspace serves only "
                 f"its own namespace: use a Workspace in {obj.namespace}, or a ClusterWorkspace "
                 f"that admits {obj.namespace}")
-        body = await self.kube.get_object(api.INFO, obj.namespace, ref.name)
+        body = await self.bodies.get((api.KIND, obj.namespace, ref.name),
+                                     lambda: self.kube.get_object(api.INFO, obj.namespace,
+                                                                  ref.name))
         if body is None:
             raise waiting(f"spec.workspaceRef names Workspace {obj.namespace}/{ref.name}, which "
                           "does not exist: create it, or fix spec.workspaceRef.name")
@@ -229,7 +245,8 @@ class WorkspaceResolver:
                 "serves no ClusterWorkspace (it has no namespace of its own "
                 "(LAKESERVE_OPERATOR_NAMESPACE), or LAKESERVE_CLUSTER_WORKSPACES is false): use "
                 f"a Workspace in {obj.namespace}")
-        body = await self.kube.get_object(api.CLUSTER_INFO, "", ref.name)
+        body = await self.bodies.get((api.CLUSTER_KIND, None, ref.name),
+                                     lambda: self.kube.get_object(api.CLUSTER_INFO, "", ref.name))
         if body is None:
             raise waiting(f"spec.workspaceRef names ClusterWorkspace {ref.name}, which does not "
                           "exist: create it, or fix spec.workspaceRef.name")
@@ -243,7 +260,8 @@ class WorkspaceResolver:
         except ValidationError:
             raise waiting(f"ClusterWorkspace {name} is not Ready: its spec is not "
                           "valid") from None
-        labels = await self.kube.namespace_labels(namespace) or {}
+        labels = await self.labels.get(namespace,
+                                       lambda: self.kube.namespace_labels(namespace)) or {}
         if raw is None or not api.selects(selector, labels):
             raise not_allowed(
                 f"ClusterWorkspace {name} does not admit namespace {namespace} (its "
@@ -258,8 +276,8 @@ class WorkspaceResolver:
             if secret is None:
                 raise CredentialsError(CREDENTIALS_NOT_FOUND,
                                        f"its credentials Secret {source.secret} does not exist")
-            workspace = await self._call(self.clients.workspace, source, secret.data,
-                                         secret.version)
+            workspace = self.clients.current(source, secret.version) or await self._call(
+                self.clients.workspace, source, secret.data, secret.version)
         except (CredentialsError, WorkspaceUnreachable) as exc:
             last = self.clients.last_built(source.identity) if deleting else None
             if last is not None:
@@ -267,6 +285,16 @@ class WorkspaceResolver:
             self._suspect(uid)
             raise waiting(f"{source.identity} cannot be used: {exc.message}") from None
         return Resolved(workspace, source, uid)
+
+    def _source(self, kind: str, body: Mapping[str, Any]) -> WorkspaceSource:
+        """source_of, validated once per generation of the workspace object."""
+        meta = body.get("metadata") or {}
+        uid, generation = meta.get("uid", ""), meta.get("generation") or 0
+        known = self._sources.get(uid)
+        if known is None or known[0] != generation:
+            known = generation, source_of(kind, body, self.operator_namespace)
+            self._sources[uid] = known
+        return known[1]
 
     def _suspect(self, uid: str) -> None:
         """Wake the workspace object's own check, at most every WAKE_INTERVAL seconds."""
@@ -326,6 +354,30 @@ def user_key(namespace: str, spec: Mapping[str, Any],
 
 
 def workspace_key(kind: str, body: Mapping[str, Any]) -> tuple[str, str | None, str]:
-    """A workspace object's key in the users index (see ``user_key``)."""
+    """A workspace object's key, as ``user_key`` gives it."""
     meta = body.get("metadata") or {}
     return kind, meta.get("namespace") if kind == api.KIND else None, meta.get("name", "")
+
+
+class ObjectLister(Protocol):
+    async def list_objects(self, info: KindInfo, namespace: str | None) -> list[dict]: ...
+
+
+async def users_of(lister: ObjectLister, key: tuple[str, str | None, str],
+                   kinds: Iterable[KindInfo], namespaces: Sequence[str] | None) -> set[str]:
+    """The managed objects that still need the workspace object ``key`` for their own deletion
+    ("ServingEndpoint ns/name"), as the API server has them when asked: not a cache filled by
+    watch events, so the answer is complete right after a start and counts the objects of every
+    shard. A Workspace's users live in its namespace; a ClusterWorkspace's in the namespaces
+    this operator serves (None: all)."""
+    _, namespace, _ = key
+    scopes: Sequence[str | None] = [namespace] if namespace is not None else (namespaces or [None])
+    users = set()
+    for info in kinds:
+        for scope in scopes:
+            for body in await lister.list_objects(info, scope):
+                meta = body.get("metadata") or {}
+                where = meta.get("namespace") or ""
+                if user_key(where, body.get("spec") or {}, body.get("status") or {}) == key:
+                    users.add(f"{info.kind} {where}/{meta.get('name')}")
+    return users

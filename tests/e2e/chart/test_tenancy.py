@@ -361,3 +361,34 @@ def test_a_workspace_is_kept_while_its_objects_need_it(tenancy, second_workspace
     assert not set(users) & remaining, "deleted through the Workspace they were created with"
     poll(lambda: t.team_a.get("workspace", "b") is None, timeout=60,
          message="the Workspace to go once nothing needs it")
+
+
+def test_a_cluster_workspace_is_kept_while_objects_in_any_served_namespace_need_it(
+        tenancy, workspace, poll):
+    """The users are listed in each namespace the operator serves, with the chart's RBAC."""
+    t = tenancy
+    users = {t.team_a: f"a-on-a-{t.run}", t.team_b: f"b-on-a-{t.run}"}  # the first test's
+    t.kubectl("delete", "clusterworkspace", t.shared("a"), "--wait=false")
+    poll(lambda: observed_reason(t.kubectl, "clusterworkspace", t.shared("a")) == "Deleting",
+         timeout=30, message="the ClusterWorkspace's deletion to wait")
+    shared = json.loads(t.kubectl("get", "clusterworkspace", t.shared("a"), "-o",
+                                  "json").stdout)
+    message = condition(shared, "Reconciling")["message"]
+    assert all(f"ServingEndpoint {cluster.namespace}/{name}" in message
+               for cluster, name in users.items()), message
+    for cluster, name in users.items():
+        cluster.delete("servingendpoint", name, timeout=60)
+    remaining = {e.name for e in workspace.client.serving_endpoints.list()}
+    assert not set(users.values()) & remaining, "deleted through the ClusterWorkspace"
+    poll(lambda: t.kubectl("get", "clusterworkspace", t.shared("a"), "--ignore-not-found",
+                           "-o", "name").stdout.strip() == "", timeout=60,
+         message="the ClusterWorkspace to go once nothing needs it")
+
+
+def observed_reason(kubectl, kind: str, name: str) -> str | None:
+    """The Ready condition's reason of a cluster-scoped object."""
+    found = kubectl("get", kind, name, "--ignore-not-found", "-o", "json").stdout
+    if not found.strip():
+        return None
+    conditions = json.loads(found).get("status", {}).get("conditions") or []
+    return next((c.get("reason") for c in conditions if c["type"] == "Ready"), None)

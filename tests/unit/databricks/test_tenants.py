@@ -51,6 +51,29 @@ def test_a_rotated_secret_gives_a_new_client_and_drops_the_old_one(clients):
     assert clients.auth_type(source()) == "pat"
 
 
+# (reason, what changed since the client was handed out, whether current() answers)
+CURRENT = [
+    ("nothing: the event loop may use it", source(), "100", True),
+    ("the Secret was rotated: build in a thread", source(), "101", False),
+    ("the spec changed (a new write limit, say)", source(generation=2), "100", False),
+    ("another workspace object", source("prod"), "100", False),
+]
+
+
+@pytest.mark.parametrize("case, asked, version, answers", CURRENT, ids=[c[0] for c in CURRENT])
+def test_current_answers_only_for_the_same_generation_and_secret_version(
+        case, asked, version, answers, clients):
+    assert clients.current(source(), "100") is None, "nothing handed out yet"
+    built = clients.workspace(source(), TOKEN, "100")
+    assert clients.current(asked, version) is (built if answers else None)
+
+
+def test_a_forgotten_workspace_object_has_no_current_client(clients):
+    clients.workspace(source(), TOKEN, "100")
+    clients.forget(source().identity)
+    assert clients.current(source(), "100") is None
+
+
 def test_a_changed_spec_gives_a_new_client(clients):
     old = clients.workspace(source(generation=1), TOKEN, "100")
     assert clients.workspace(source(generation=2), TOKEN, "100").client is not old.client

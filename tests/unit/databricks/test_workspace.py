@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.config import Config
 
@@ -93,13 +94,16 @@ def test_the_connection_pool_holds_a_connection_per_worker(case, host):
     assert adapter._pool_block, "a full pool waits rather than opening throwaway connections"
 
 
-# (reason, environment, whether requests keeps reading it on every request)
+# (reason, environment, whether requests keeps reading it on every request, the CA bundle)
 ENVIRONMENTS = [
-    ("nothing for requests there", {"PATH": "/bin", "DATABRICKS_HOST": "h"}, False),
-    ("a proxy", {"HTTPS_PROXY": "http://proxy:3128"}, True),
-    ("a lower-case proxy", {"https_proxy": "http://proxy:3128"}, True),
-    ("an empty proxy variable is none", {"HTTPS_PROXY": ""}, False),
-    ("a corporate CA bundle", {"REQUESTS_CA_BUNDLE": "/etc/ca.pem"}, True),
+    ("nothing for requests there", {"PATH": "/bin", "DATABRICKS_HOST": "h"}, False, True),
+    ("a proxy", {"HTTPS_PROXY": "http://proxy:3128"}, True, True),
+    ("a lower-case proxy", {"https_proxy": "http://proxy:3128"}, True, True),
+    ("an empty proxy variable is none", {"HTTPS_PROXY": ""}, False, True),
+    ("a corporate CA bundle becomes the session's, read once",
+     {"REQUESTS_CA_BUNDLE": "/etc/ca.pem"}, False, "/etc/ca.pem"),
+    ("curl's CA bundle too, as requests would take it", {"CURL_CA_BUNDLE": "/etc/curl.pem"},
+     False, "/etc/curl.pem"),
 ]
 
 
@@ -109,13 +113,29 @@ def local_client():
                                          retry_timeout_seconds=1, http_timeout_seconds=1))
 
 
-@pytest.mark.parametrize("case, environ, trusted", ENVIRONMENTS, ids=[c[0] for c in ENVIRONMENTS])
-def test_requests_stops_reading_the_environment_only_when_there_is_nothing_for_it(
-        case, environ, trusted, local_client, tmp_path, monkeypatch):
+@pytest.mark.parametrize("case, environ, trusted, verify", ENVIRONMENTS,
+                         ids=[c[0] for c in ENVIRONMENTS])
+def test_requests_reads_the_environment_once_unless_proxies_decide_per_url(
+        case, environ, trusted, verify, local_client, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
-    http_session(local_client).trust_env = True
+    session = http_session(local_client)
+    session.trust_env, session.verify = True, True
     size_connection_pools(local_client, 16, environ)
-    assert http_session(local_client).trust_env is trusted
+    assert session.trust_env is trusted
+    assert session.verify == verify
+
+
+def test_the_pool_key_of_a_host_is_worked_out_once(local_client, monkeypatch):
+    size_connection_pools(local_client, 16, {})
+    adapter = http_session(local_client).get_adapter("http://127.0.0.1:9/")
+    request = requests.Request("GET", "http://127.0.0.1:9/api/2.0/x").prepare()
+    first = adapter.build_connection_pool_key_attributes(request, "/etc/ca.pem")
+    monkeypatch.setattr("os.path.isdir", lambda path: pytest.fail("stat per request"))
+    again = adapter.build_connection_pool_key_attributes(request, "/etc/ca.pem")
+    assert again == first and again[1]["ca_certs"] == "/etc/ca.pem"
+    other = requests.Request("GET", "https://127.0.0.1:9/api/2.0/x").prepare()
+    with pytest.raises(pytest.fail.Exception):
+        adapter.build_connection_pool_key_attributes(other, "/etc/ca.pem")
 
 
 def test_a_netrc_file_keeps_requests_reading_it(local_client, tmp_path, monkeypatch):
@@ -161,3 +181,36 @@ def test_each_shard_takes_its_part_of_a_workspace_limit(case, shards, limit, wri
     limiters.claim("Workspace team/prod", "https://adb-1.example", (limit, 60.0))
     limiter = limiters.for_host("https://adb-1.example")
     assert (limiter.limit, limiter.window) == (writes, 60.0)
+
+
+class FakeClient:
+    class config:  # noqa: N801 - stands in for WorkspaceClient.config
+        host = "https://adb-1.example"
+
+
+class OneClientBuilder:
+    """Stands in for ClientBuilder: no network."""
+
+    def get(self, key, build, host):
+        return FakeClient()
+
+    def forget(self, keep):
+        pass
+
+
+# (reason, seconds between Secret reads, whether the event loop may use the built workspace)
+CURRENT = [
+    ("built, Secret read recently: no thread needed", 30.0, True),
+    ("Secret due for a re-read: get() must run in a thread", 0.0, False),
+]
+
+
+@pytest.mark.parametrize("case, refresh, usable", CURRENT, ids=[c[0] for c in CURRENT])
+def test_current_hands_out_the_built_workspace_only_while_nothing_is_due(case, refresh, usable):
+    settings = Settings(credentials_secret="ops/databricks", secret_refresh=refresh)
+    data = {**HOST, "DATABRICKS_TOKEN": TOKEN}
+    provider = WorkspaceProvider(settings, secret_reader=lambda namespace, name: data,
+                                 builder=OneClientBuilder())
+    assert provider.current() is None, "nothing built yet"
+    built = provider.get()
+    assert provider.current() is (built if usable else None)

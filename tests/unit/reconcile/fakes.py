@@ -94,6 +94,9 @@ class FakeWorkspaces:
             raise self.error
         return Workspace(client=None, host="https://example", limiter=self.limiter)
 
+    def current(self):
+        return None  # always the blocking get(), so that ``error`` is raised
+
 
 def existing(**fields: Any) -> Observation:
     """An observation of an existing object that carries this resource's marker."""

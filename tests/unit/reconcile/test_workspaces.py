@@ -15,7 +15,8 @@ from lakeserve.reconcile import reasons
 from lakeserve.reconcile.blocking import run_blocking
 from lakeserve.reconcile.conditions import Phase, Verdict, build_conditions
 from lakeserve.reconcile.engine import Engine, Registration
-from lakeserve.reconcile.workspaces import WorkspaceResolver, user_key
+from lakeserve.kinds import registrations
+from lakeserve.reconcile.workspaces import WorkspaceResolver, user_key, users_of
 from lakeserve.settings import Settings
 from tests.reasons import table
 from tests.unit.databricks.test_tenants import RecordingBuilder
@@ -150,6 +151,67 @@ def test_without_a_reference_the_default_workspace_serves_unless_turned_off():
     verdict = tenancy.run(referring()).verdict
     assert verdict.reason == reasons.WORKSPACE_NOT_ALLOWED
     assert "no default workspace" in verdict.message and "set spec.workspaceRef" in verdict.message
+
+
+class BuiltWorkspace(FakeWorkspaces):
+    """A default workspace already built: ``current`` answers without a thread."""
+
+    def current(self):
+        return self.get()
+
+
+def test_a_built_default_workspace_is_resolved_without_a_thread():
+    def no_thread(fn, *args):
+        raise AssertionError(f"went to a thread for {fn}")
+
+    resolver = WorkspaceResolver(SETTINGS, FakeKube(), BuiltWorkspace(), None, no_thread)
+    engine = Engine(SETTINGS, FakeWorkspaces(), FakeKube(), FakeEvents(), {})
+    managed = engine._managed(Registration(servingendpoint.INFO, lambda ws: None), body())
+    resolved = asyncio.run(resolver.resolve(managed))
+    assert resolved.workspace.host == "https://example" and resolved.source is None
+
+
+def test_a_workspace_object_goes_to_a_thread_only_for_a_new_spec_or_secret_version():
+    threads: list = []
+
+    async def counting(fn, *args):
+        threads.append(fn)
+        return fn(*args)
+
+    tenancy = Tenancy(ScriptedClient([existing(ready=True)] * 3))
+    tenancy.engine.tenancy._call = counting
+    tenancy.add(workspace_body())
+    for _ in range(2):
+        assert tenancy.run(referring({"name": "dev"})).verdict.phase is Phase.READY
+    assert len(threads) == 1, "the second pass reuses the workspace on the event loop"
+    tenancy.kube.secrets[("ns", "creds")] = ({"DATABRICKS_TOKEN": "dapi-ns-token-2"}, "8")
+    tenancy.engine.tenancy.secrets.invalidate("ns", "creds")
+    tenancy.run(referring({"name": "dev"}))
+    assert len(threads) == 2, "a rotated Secret builds its client in a thread"
+
+
+def test_objects_naming_one_workspace_read_it_once_and_see_its_watch_events_at_once():
+    tenancy = Tenancy(ScriptedClient([existing(ready=True)] * 3))
+    reads = []
+    get_object = tenancy.kube.get_object
+
+    async def counting(info, namespace, name):
+        reads.append(name)
+        return await get_object(info, namespace, name)
+
+    tenancy.kube.get_object = counting
+    tenancy.add(workspace_body())
+    for name in ("ep-1", "ep-2"):
+        the_body = body(name=name, spec=spec(workspaceRef={"name": "dev"}))
+        assert tenancy.run(the_body).verdict.phase is Phase.READY
+    assert reads == ["dev"], "the second object found the Workspace already read"
+    tenancy.engine.tenancy.observe("Workspace", workspace_body(status=NOT_READY), "MODIFIED")
+    verdict = tenancy.run(body(name="ep-3", spec=spec(workspaceRef={"name": "dev"}))).verdict
+    assert verdict.reason == reasons.WAITING_FOR_WORKSPACE and reads == ["dev"]
+    tenancy.engine.tenancy.observe("Workspace", workspace_body(), "DELETED")
+    tenancy.kube.objects.clear()
+    verdict = tenancy.run(body(name="ep-3", spec=spec(workspaceRef={"name": "dev"}))).verdict
+    assert "does not exist" in verdict.message and reads == ["dev", "dev"]
 
 
 def test_cluster_workspaces_need_an_operator_namespace():
@@ -291,3 +353,46 @@ def test_a_workspace_whose_new_spec_is_still_being_checked_serves_on():
     changed["metadata"]["generation"] = 2  # e.g. a new writeLimit, not checked yet
     tenancy.add(changed)
     assert tenancy.run(referring({"name": "dev"})).verdict.phase is Phase.READY
+
+
+class Lister:
+    """The API server's lists, by (plural, namespace); records what was asked."""
+
+    def __init__(self, objects: dict[tuple[str, str | None], list[dict]]):
+        self.objects, self.asked = objects, []
+
+    async def list_objects(self, info, namespace):
+        self.asked.append((info.plural, namespace))
+        return self.objects.get((info.plural, namespace), [])
+
+
+def _user(namespace, name, ref, recorded):
+    return {"metadata": {"namespace": namespace, "name": name}, "spec": {"workspaceRef": ref},
+            "status": {"owned": {"name": name}, "workspace": recorded}}
+
+
+def test_the_users_of_a_workspace_are_read_from_its_namespace_when_asked():
+
+    infos = [r.info for r in registrations(Settings()).values()]
+    dev = {"kind": "Workspace", "name": "dev"}
+    lister = Lister({(infos[0].plural, "ns"): [
+        _user("ns", "a", {"name": "dev"}, dev),
+        _user("ns", "b", {"name": "prod"}, {"kind": "Workspace", "name": "prod"}),
+        {"metadata": {"namespace": "ns", "name": "c"}, "spec": {}, "status": {}}]})
+    users = asyncio.run(users_of(lister, ("Workspace", "ns", "dev"), infos, ["ns", "other"]))
+    assert users == {f"{infos[0].kind} ns/a"}
+    assert lister.asked == [(info.plural, "ns") for info in infos], "only its own namespace"
+
+
+@pytest.mark.parametrize("served, scopes", [
+    (["a", "b"], ["a", "b"]), (None, [None])], ids=["named-namespaces", "all-namespaces"])
+def test_the_users_of_a_cluster_workspace_are_read_where_the_operator_serves(served, scopes):
+
+    infos = [r.info for r in registrations(Settings()).values()][:1]
+    shared = {"kind": "ClusterWorkspace", "name": "shared"}
+    ref = {"kind": "ClusterWorkspace", "name": "shared"}
+    lister = Lister({(infos[0].plural, scope): [_user(scope or "z", f"o-{scope}", ref, shared)]
+                     for scope in scopes})
+    users = asyncio.run(users_of(lister, ("ClusterWorkspace", None, "shared"), infos, served))
+    assert users == {f"{infos[0].kind} {scope or 'z'}/o-{scope}" for scope in scopes}
+    assert lister.asked == [(infos[0].plural, scope) for scope in scopes]

@@ -39,7 +39,12 @@ from lakeserve.reconcile.engine import Engine, Registration
 from lakeserve.reconcile.scheduler import Scheduler
 from lakeserve.reconcile.workers import WorkerScheduler
 from lakeserve.reconcile.workspacecheck import WorkspaceChecker
-from lakeserve.reconcile.workspaces import WorkspaceResolver, users_of, workspace_key
+from lakeserve.reconcile.workspaces import (
+    WorkspaceResolver,
+    serves_cluster_workspaces,
+    users_of,
+    workspace_key,
+)
 from lakeserve.redact import install_log_redaction
 from lakeserve.resources.base import Event
 from lakeserve.settings import Settings
@@ -71,9 +76,6 @@ class Runtime:
     # Where the managed objects live: the namespaces given, or None for all of them.
     served_namespaces: list[str] | None = None
     warming: asyncio.Task | None = None
-
-    def serves_cluster_workspaces(self, **_: Any) -> bool:
-        return bool(self.resolver and self.resolver.serves_cluster_workspaces)
 
 
 runtime = Runtime()
@@ -182,21 +184,19 @@ def _register(registration: Registration) -> None:
 
 def _register_workspace_kind(info: KindInfo) -> None:
     kind, plural = info.kind, info.plural
-    served = runtime.serves_cluster_workspaces if kind == CLUSTER_KIND else None
 
-    @kopf.daemon(GROUP, VERSION, plural, id=f"{plural}-worker", cancellation_timeout=10.0,
-                 when=served)
+    @kopf.daemon(GROUP, VERSION, plural, id=f"{plural}-worker", cancellation_timeout=10.0)
     async def worker(body: kopf.Body, stopped: kopf.DaemonStopped, **_: Any) -> None:
         await runtime.workspace_scheduler.run_worker(kind, body, stopped)
 
-    @kopf.on.event(GROUP, VERSION, plural, id=f"{plural}-notice", when=served)
+    @kopf.on.event(GROUP, VERSION, plural, id=f"{plural}-notice")
     async def notice(body: kopf.Body, type: str | None, **_: Any) -> None:  # noqa: A002
         if runtime.resolver:  # its objects' passes read the workspace object from here
             runtime.resolver.observe(kind, body, type)
         if runtime.workspace_scheduler:
             runtime.workspace_scheduler.notice(kind, body)
 
-    @kopf.on.delete(GROUP, VERSION, plural, id=f"{plural}-finalize", when=served)
+    @kopf.on.delete(GROUP, VERSION, plural, id=f"{plural}-finalize")
     async def finalize(body: kopf.Body, **_: Any) -> None:
         users = await users_of(runtime.kube, workspace_key(kind, body), MANAGED_INFOS,
                                runtime.served_namespaces)
@@ -205,10 +205,19 @@ def _register_workspace_kind(info: KindInfo) -> None:
             raise kopf.TemporaryError("objects still need this workspace", delay=delay)
 
 
+def workspace_kinds_served(settings: Settings) -> list[KindInfo]:
+    """Workspace always; ClusterWorkspace only where this installation serves it. One that does
+    not must not even watch them: kopf's finalizer is one name shared by every kopf operator, and
+    an operator with no deletion handler for an object removes it -- from the ClusterWorkspaces
+    another installation keeps while its objects still need them."""
+    return [info for info in WORKSPACE_KINDS
+            if info.kind != CLUSTER_KIND or serves_cluster_workspaces(settings)]
+
+
 MANAGED_INFOS = [_registration.info for _registration in registrations(Settings()).values()]
 for _registration in registrations(Settings()).values():
     _register(_registration)
-for _info in WORKSPACE_KINDS:
+for _info in workspace_kinds_served(Settings.from_env()):
     _register_workspace_kind(_info)
 
 

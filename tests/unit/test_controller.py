@@ -62,3 +62,16 @@ def test_the_default_workspace_is_built_ahead_of_the_first_object(error):
     provider = Provider(error)
     asyncio.run(controller._warm(provider))
     assert provider.calls == 1
+
+
+@pytest.mark.parametrize("environ, watched, reason", [
+    ({"LAKESERVE_OPERATOR_NAMESPACE": "ops"}, True, "an installation with a namespace serves them"),
+    ({}, False, "without a namespace of its own it serves none: it must not even watch them"),
+    ({"LAKESERVE_OPERATOR_NAMESPACE": "ops", "LAKESERVE_CLUSTER_WORKSPACES": "false"}, False,
+     "switched off"),
+], ids=lambda case: case if isinstance(case, str) and " " in case else "")
+def test_cluster_workspaces_are_watched_only_where_served(environ, watched, reason):
+    """kopf's finalizer is one name for every kopf operator: one with no deletion handler for a
+    ClusterWorkspace would remove it while another installation keeps the object."""
+    kinds = [info.kind for info in controller.workspace_kinds_served(Settings.from_env(environ))]
+    assert kinds == (["Workspace", "ClusterWorkspace"] if watched else ["Workspace"])

@@ -121,6 +121,12 @@ class SecretCache:
         self._entries.pop((namespace, name), None)
 
 
+def serves_cluster_workspaces(settings: Settings) -> bool:
+    """ClusterWorkspaces are served by an installation that has a namespace of its own (their
+    Secrets live there), unless switched off."""
+    return settings.cluster_workspaces and bool(operator_namespace(settings))
+
+
 def operator_namespace(settings: Settings) -> str:
     """Where the operator runs: the setting, the in-cluster service account's namespace, or the
     namespace of the default credentials Secret."""

@@ -97,14 +97,18 @@ class SecretCache:
     workspace); a refused credential invalidates its entry, so the next pass reads it again."""
 
     def __init__(self, kube: TenancyPort, ttl: float, clock: Callable[[], float] = time.monotonic):
-        self._kube, self._ttl, self._clock = kube, ttl, clock
-        self._entries: dict[tuple[str, str], tuple[float, SecretData | None]] = {}
+        self._kube = kube
+        self._recent: Recent[SecretData | None] = Recent(ttl, clock)
 
     async def read(self, namespace: str, name: str, fresh: bool = False) -> SecretData | None:
-        key = (namespace, name)
-        entry = self._entries.get(key)
-        if entry and not fresh and self._clock() - entry[0] < self._ttl:
-            return entry[1]
+        if fresh:
+            self.invalidate(namespace, name)
+        return await self._recent.get((namespace, name), lambda: self._fetch(namespace, name))
+
+    def invalidate(self, namespace: str, name: str) -> None:
+        self._recent.drop((namespace, name))
+
+    async def _fetch(self, namespace: str, name: str) -> SecretData | None:
         try:
             found = await self._kube.read_versioned_secret(namespace, name)
         except Exception as exc:
@@ -113,18 +117,16 @@ class SecretCache:
                     f"the operator may not read the Secret {namespace}/{name} (Kubernetes RBAC "
                     "refused it): grant it get on that Secret")) from None
             raise
-        value = SecretData(*found) if found else None
-        self._entries[key] = (self._clock(), value)
-        return value
-
-    def invalidate(self, namespace: str, name: str) -> None:
-        self._entries.pop((namespace, name), None)
+        return SecretData(*found) if found else None
 
 
-def serves_cluster_workspaces(settings: Settings) -> bool:
+def serves_cluster_workspaces(settings: Settings, namespace: str | None = None) -> bool:
     """ClusterWorkspaces are served by an installation that has a namespace of its own (their
-    Secrets live there), unless switched off."""
-    return settings.cluster_workspaces and bool(operator_namespace(settings))
+    Secrets live there; ``namespace``: the one ``operator_namespace`` found), unless switched
+    off."""
+    if namespace is None:
+        namespace = operator_namespace(settings)
+    return settings.cluster_workspaces and bool(namespace)
 
 
 def operator_namespace(settings: Settings) -> str:
@@ -175,7 +177,7 @@ class WorkspaceResolver:
 
     @property
     def serves_cluster_workspaces(self) -> bool:
-        return self.settings.cluster_workspaces and bool(self.operator_namespace)
+        return serves_cluster_workspaces(self.settings, self.operator_namespace)
 
     def observe(self, kind: str, body: Mapping[str, Any], event_type: str | None) -> None:
         """A watch event of a Workspace or ClusterWorkspace."""

@@ -181,7 +181,6 @@ def _register(registration: Registration) -> None:
             runtime.scheduler.notice(kind, body, type)
 
 
-
 def _register_workspace_kind(info: KindInfo) -> None:
     kind, plural = info.kind, info.plural
 
@@ -214,8 +213,9 @@ def workspace_kinds_served(settings: Settings) -> list[KindInfo]:
             if info.kind != CLUSTER_KIND or serves_cluster_workspaces(settings)]
 
 
-MANAGED_INFOS = [_registration.info for _registration in registrations(Settings()).values()]
-for _registration in registrations(Settings()).values():
+_MANAGED = list(registrations(Settings()).values())
+MANAGED_INFOS = [_registration.info for _registration in _MANAGED]
+for _registration in _MANAGED:
     _register(_registration)
 for _info in workspace_kinds_served(Settings.from_env()):
     _register_workspace_kind(_info)

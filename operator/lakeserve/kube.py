@@ -100,8 +100,7 @@ class KubeApi:
                            page: int = _LIST_PAGE) -> list[dict]:
         """Every object of a kind, in one namespace or (None) in all, read in pages; with no
         label selector: what all shards manage, not only this replica's."""
-        base = (f"/apis/{GROUP}/{VERSION}/{info.plural}" if namespace is None else
-                f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{info.plural}")
+        base = _collection(info, namespace)
         items: list[dict] = []
         token = ""
         while True:
@@ -206,9 +205,14 @@ def _message(data: bytes) -> str:
 
 
 def _path(info: KindInfo, namespace: str, name: str) -> str:
-    if info.cluster_scoped:
-        return f"/apis/{GROUP}/{VERSION}/{info.plural}/{name}"
-    return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{info.plural}/{name}"
+    return f"{_collection(info, None if info.cluster_scoped else namespace)}/{name}"
+
+
+def _collection(info: KindInfo, namespace: str | None) -> str:
+    """A kind's objects in one namespace, or (None) in all / of a cluster-scoped kind."""
+    if namespace is None:
+        return f"/apis/{GROUP}/{VERSION}/{info.plural}"
+    return f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{info.plural}"
 
 
 def _decoded(data: Mapping[str, str] | None) -> dict[str, str]:

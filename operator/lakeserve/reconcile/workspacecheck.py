@@ -20,7 +20,6 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import iam
 from pydantic import ValidationError
 
-from lakeserve.api import workspace as api
 from lakeserve.databricks.clients import WorkspaceUnreachable
 from lakeserve.databricks.errors import FailureKind, classify
 from lakeserve.databricks.tenants import WorkspaceSource
@@ -115,10 +114,6 @@ class WorkspaceChecker:
                              f"{identity}"), facts
 
     def _source(self, kind: str, body: Mapping[str, Any]) -> WorkspaceSource:
-        if kind == api.CLUSTER_KIND and not self.resolver.serves_cluster_workspaces:
-            raise Problem(Verdict.stalled(reasons.CREDENTIALS_NOT_FOUND, (
-                "this installation serves no ClusterWorkspace: it has no namespace of its own "
-                "to read the Secret from (set LAKESERVE_OPERATOR_NAMESPACE)")))
         try:
             return source_of(kind, body, self.resolver.operator_namespace)
         except ValidationError as exc:

@@ -31,7 +31,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420),
 PREFIX = "restart-"
 INSTANCE = "restart-lakebase"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-UPDATE_SECONDS = 15  # long enough for a restart to happen while the update is in flight
+UPDATE_SECONDS = 30  # long enough for a restart to happen while the update is in flight, even
+# under the full suite's load (15 s once ran out before a crash-restarted workspace answered)
 CONVERGE_INTERVAL = float(OPERATOR_SETTINGS["converge_interval"])  # the fastest requeue
 DRIFT_INTERVAL = float(OPERATOR_SETTINGS["drift_interval"])  # how often a Ready object is read
 

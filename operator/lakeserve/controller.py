@@ -17,7 +17,6 @@ import gc
 import logging
 import os
 import random
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import kopf
@@ -34,7 +33,7 @@ from lakeserve.kinds import registrations
 from lakeserve.kube import KubeApi
 from lakeserve.metrics import Metrics
 from lakeserve.peering import StreamPauses, follow
-from lakeserve.reconcile.blocking import run_blocking
+from lakeserve.reconcile.blocking import Threads, run_blocking
 from lakeserve.reconcile.engine import Engine, Registration
 from lakeserve.reconcile.scheduler import Scheduler
 from lakeserve.reconcile.workers import WorkerScheduler
@@ -69,7 +68,7 @@ class Runtime:
     workspace_scheduler: WorkerScheduler | None = None
     resolver: WorkspaceResolver | None = None
     kube: KubeApi | None = None
-    executor: ThreadPoolExecutor | None = None
+    executor: Threads | None = None
     dispatcher: asyncio.Task | None = None
     pauses: StreamPauses | None = None  # kopf's peering holds the scheduler back
     builder: ClientBuilder | None = None
@@ -100,8 +99,7 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     runtime.kube = KubeApi(lambda: kopf.login_via_client(logger=log, settings=settings),
                            connections=config.workers)
     await runtime.kube.start()
-    runtime.executor = ThreadPoolExecutor(max_workers=config.workers,
-                                          thread_name_prefix="databricks")
+    runtime.executor = Threads(config.workers, "databricks")
     metrics = Metrics()
     if config.metrics_port:
         metrics.serve(config.metrics_port)
@@ -165,7 +163,7 @@ async def cleanup(**_: Any) -> None:
         if task:
             task.cancel()
     if runtime.executor:
-        runtime.executor.shutdown(wait=False, cancel_futures=True)
+        runtime.executor.shutdown()
     if runtime.builder:
         runtime.builder.shutdown()
     if runtime.kube:

@@ -22,7 +22,7 @@ from lakeserve.api.common import OwnershipHow, UpdatePolicy
 from lakeserve.api.crd import KindInfo
 from lakeserve.databricks.workspace import WorkspaceProvider
 from lakeserve.reconcile import backoff, conditions, finalizer, ownership, reasons
-from lakeserve.reconcile.blocking import run_blocking
+from lakeserve.reconcile.blocking import Threads, run_blocking
 from lakeserve.reconcile.conditions import Phase, Verdict
 from lakeserve.reconcile.deletion import Deletion
 from lakeserve.reconcile.failures import FailureHandling
@@ -57,7 +57,7 @@ class PassOutcome:
 class Engine(FailureHandling, Deletion):
     def __init__(self, settings: Settings, workspaces: WorkspaceProvider, kube: KubePort,
                  events: EventPort, registrations: Mapping[str, Registration],
-                 executor: Executor | None = None, metrics: MetricsPort | None = None,
+                 executor: Threads | Executor | None = None, metrics: MetricsPort | None = None,
                  tenancy: WorkspaceResolver | None = None):
         self.settings = settings
         self.workspaces = workspaces

@@ -25,7 +25,7 @@ from lakeserve.databricks.errors import FailureKind, classify
 from lakeserve.databricks.tenants import WorkspaceSource
 from lakeserve.databricks.workspace import CREDENTIALS_NOT_FOUND, CredentialsError
 from lakeserve.reconcile import reasons
-from lakeserve.reconcile.blocking import run_blocking
+from lakeserve.reconcile.blocking import Threads, run_blocking
 from lakeserve.reconcile.conditions import Phase, Verdict
 from lakeserve.reconcile.engine import MetricsPort, PassOutcome, validation_message
 from lakeserve.reconcile.passes import Memory
@@ -48,7 +48,7 @@ class Problem(Exception):
 
 class WorkspaceChecker:
     def __init__(self, settings: Settings, resolver: WorkspaceResolver, kube: KubePort,
-                 events: EventPort, executor: Executor | None = None,
+                 events: EventPort, executor: Threads | Executor | None = None,
                  metrics: MetricsPort | None = None):
         self.settings = settings
         self.resolver = resolver

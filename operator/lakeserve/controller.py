@@ -28,7 +28,8 @@ from lakeserve.api.workspace import CLUSTER_KIND
 from lakeserve.databricks.clients import ClientBuilder
 from lakeserve.databricks.limiter import HostLimiters
 from lakeserve.databricks.tenants import WorkspaceClients
-from lakeserve.databricks.workspace import WorkspaceProvider, http_session
+from lakeserve.databricks.http import http_session
+from lakeserve.databricks.workspace import WorkspaceProvider
 from lakeserve.kinds import registrations
 from lakeserve.kube import KubeApi
 from lakeserve.metrics import Metrics

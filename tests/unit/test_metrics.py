@@ -5,7 +5,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.config import Config
 from prometheus_client import generate_latest
 
-from lakeserve.databricks.workspace import http_session
+from lakeserve.databricks.http import http_session
 from lakeserve.metrics import Metrics, operation
 
 # (reason, method, path, operation label)

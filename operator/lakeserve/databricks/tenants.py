@@ -17,6 +17,7 @@ from lakeserve import __version__
 from lakeserve.databricks.clients import ClientBuilder, IsolatedConfig, unreachable_cause
 from lakeserve.databricks.credentials import Credentials, credentials_from_secret
 from lakeserve.databricks.errors import without_config_dump
+from lakeserve.databricks.http import tune_http_session
 from lakeserve.databricks.limiter import HostLimiters
 from lakeserve.databricks.workspace import (
     CREDENTIALS_INVALID,
@@ -24,7 +25,6 @@ from lakeserve.databricks.workspace import (
     CredentialsError,
     DeferringClock,
     Workspace,
-    size_connection_pools,
 )
 from lakeserve.redact import register_secret
 from lakeserve.settings import Settings
@@ -128,7 +128,7 @@ class WorkspaceClients:
                 f"the Databricks SDK cannot use the credentials of {source.identity} (Secret "
                 f"{source.secret}): {without_config_dump(str(exc))}")) from None
         client = WorkspaceClient(config=config)
-        size_connection_pools(client, settings.workers)
+        tune_http_session(client, settings.workers)
         if self._on_client:
             self._on_client(client)
         return client

@@ -15,10 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import urlparse
 
-import requests
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.clock import Clock
 from databricks.sdk.config import Config
@@ -26,6 +23,7 @@ from databricks.sdk.config import Config
 from lakeserve import __version__
 from lakeserve.databricks.clients import ClientBuilder, normalize_host, unreachable_cause
 from lakeserve.databricks.errors import RetryDeferred, without_config_dump
+from lakeserve.databricks.http import tune_http_session
 from lakeserve.databricks.limiter import HostLimiters, WriteLimiter
 from lakeserve.redact import redact, register_secret
 from lakeserve.settings import Settings
@@ -187,71 +185,10 @@ class WorkspaceProvider:
                 "no Databricks host configured: set DATABRICKS_HOST (and a token or OAuth client) "
                 "in the operator's environment or LAKESERVE_CREDENTIALS_SECRET")
         client = WorkspaceClient(config=config)
-        size_connection_pools(client, self._settings.workers)
+        tune_http_session(client, self._settings.workers)
         if self._on_client:
             self._on_client(client)
         return client
-
-
-def http_session(client: WorkspaceClient) -> requests.Session:
-    """The requests session under a WorkspaceClient (databricks-sdk 0.162.0 internals; the
-    SDK version is pinned and a unit test fails if this path moves)."""
-    return client.api_client._api_client._session  # noqa: SLF001
-
-
-def size_connection_pools(client: WorkspaceClient, workers: int,
-                          environ: Mapping[str, str] | None = None) -> None:
-    """One kept connection per worker thread, whatever the scheme: the SDK sizes only https://
-    (20), and requests' default for http:// (10, not blocking) makes 16 workers open and throw
-    away connections ("Connection pool is full, discarding connection").
-
-    And requests reads the environment once here, not on every request: without proxies or a
-    netrc file, a CA bundle it would find there (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE) becomes the
-    session's own and it stops looking -- otherwise it scans the whole environment twice per
-    request for proxies, a good part of a call's CPU time."""
-    adapter = KeptContextAdapter(pool_connections=20, pool_maxsize=max(20, workers),
-                                 pool_block=True)
-    session = http_session(client)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    environ = os.environ if environ is None else environ
-    if _proxies_or_netrc(environ):
-        return
-    bundle = environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE")
-    if bundle and session.verify is True:
-        session.verify = bundle  # what requests' merge_environment_settings would pick
-    session.trust_env = False
-
-
-class KeptContextAdapter(requests.adapters.HTTPAdapter):
-    """Works out each host's connection-pool key once: requests does it per request, with a
-    stat() of the CA bundle path (``os.path.isdir``) each time. The hook is the one requests
-    documents for subclasses."""
-
-    def __init__(self, *args: object, **kwargs: object):
-        super().__init__(*args, **kwargs)
-        self._contexts: dict[tuple, tuple[dict, dict]] = {}
-
-    def build_connection_pool_key_attributes(self, request: requests.PreparedRequest,
-                                             verify: bool | str, cert: object = None,
-                                             ) -> tuple[dict, dict]:
-        parsed = urlparse(request.url)
-        key = (parsed.scheme.lower(), parsed.hostname, parsed.port, verify, cert)
-        known = self._contexts.get(key)
-        if known is None:
-            known = super().build_connection_pool_key_attributes(request, verify, cert)
-            self._contexts[key] = known
-        host_params, pool_kwargs = known
-        return dict(host_params), dict(pool_kwargs)
-
-
-def _proxies_or_netrc(environ: Mapping[str, str]) -> bool:
-    """Whether requests' trust_env would find proxies or a netrc file (which it must keep
-    reading per request: no_proxy decides per URL)."""
-    names = {name.lower() for name, value in environ.items() if value}
-    if any(name.endswith("_proxy") for name in names) or "netrc" in names:
-        return True
-    return any(Path(f"~/{name}").expanduser().exists() for name in (".netrc", "_netrc"))
 
 
 def secret_attributes(where: str, data: Mapping[str, str]) -> dict[str, str]:

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import requests
-from databricks.sdk import WorkspaceClient
-from databricks.sdk.config import Config
 
 from lakeserve.databricks.workspace import (
     CREDENTIALS_INVALID,
     CREDENTIALS_NOT_FOUND,
     CredentialsError,
     WorkspaceProvider,
-    http_session,
     secret_attributes,
-    size_connection_pools,
 )
 from lakeserve.settings import Settings
 
@@ -77,73 +72,6 @@ def test_two_auth_methods_are_refused_without_the_sdk_config_dump():
     assert "more than one authorization method" in message and "Secret ops/databricks" in message
     assert "Config:" not in message and "adb-1.example" not in message
     assert TOKEN not in message and "very-secret" not in message
-
-
-# (reason, host): every worker keeps its connection, whatever the scheme
-SCHEMES = [("a local workspace over http", "http://127.0.0.1:9"),
-           ("a workspace over https", "https://127.0.0.1:9")]
-
-
-@pytest.mark.parametrize("case, host", SCHEMES, ids=[c[0] for c in SCHEMES])
-def test_the_connection_pool_holds_a_connection_per_worker(case, host):
-    client = WorkspaceClient(config=Config(host=host, token=TOKEN, retry_timeout_seconds=1,
-                                           http_timeout_seconds=1))
-    size_connection_pools(client, 48)
-    adapter = http_session(client).get_adapter(host + "/api/2.0/serving-endpoints")
-    assert adapter._pool_maxsize == 48
-    assert adapter._pool_block, "a full pool waits rather than opening throwaway connections"
-
-
-# (reason, environment, whether requests keeps reading it on every request, the CA bundle)
-ENVIRONMENTS = [
-    ("nothing for requests there", {"PATH": "/bin", "DATABRICKS_HOST": "h"}, False, True),
-    ("a proxy", {"HTTPS_PROXY": "http://proxy:3128"}, True, True),
-    ("a lower-case proxy", {"https_proxy": "http://proxy:3128"}, True, True),
-    ("an empty proxy variable is none", {"HTTPS_PROXY": ""}, False, True),
-    ("a corporate CA bundle becomes the session's, read once",
-     {"REQUESTS_CA_BUNDLE": "/etc/ca.pem"}, False, "/etc/ca.pem"),
-    ("curl's CA bundle too, as requests would take it", {"CURL_CA_BUNDLE": "/etc/curl.pem"},
-     False, "/etc/curl.pem"),
-]
-
-
-@pytest.fixture(scope="module")
-def local_client():
-    return WorkspaceClient(config=Config(host="http://127.0.0.1:9", token=TOKEN,
-                                         retry_timeout_seconds=1, http_timeout_seconds=1))
-
-
-@pytest.mark.parametrize("case, environ, trusted, verify", ENVIRONMENTS,
-                         ids=[c[0] for c in ENVIRONMENTS])
-def test_requests_reads_the_environment_once_unless_proxies_decide_per_url(
-        case, environ, trusted, verify, local_client, tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
-    session = http_session(local_client)
-    session.trust_env, session.verify = True, True
-    size_connection_pools(local_client, 16, environ)
-    assert session.trust_env is trusted
-    assert session.verify == verify
-
-
-def test_the_pool_key_of_a_host_is_worked_out_once(local_client, monkeypatch):
-    size_connection_pools(local_client, 16, {})
-    adapter = http_session(local_client).get_adapter("http://127.0.0.1:9/")
-    request = requests.Request("GET", "http://127.0.0.1:9/api/2.0/x").prepare()
-    first = adapter.build_connection_pool_key_attributes(request, "/etc/ca.pem")
-    monkeypatch.setattr("os.path.isdir", lambda path: pytest.fail("stat per request"))
-    again = adapter.build_connection_pool_key_attributes(request, "/etc/ca.pem")
-    assert again == first and again[1]["ca_certs"] == "/etc/ca.pem"
-    other = requests.Request("GET", "https://127.0.0.1:9/api/2.0/x").prepare()
-    with pytest.raises(pytest.fail.Exception):
-        adapter.build_connection_pool_key_attributes(other, "/etc/ca.pem")
-
-
-def test_a_netrc_file_keeps_requests_reading_it(local_client, tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    (tmp_path / ".netrc").write_text("machine x login u password p\n")
-    http_session(local_client).trust_env = True
-    size_connection_pools(local_client, 16, {})
-    assert http_session(local_client).trust_env is True
 
 
 # (reason, settings, this replica's writes per window)

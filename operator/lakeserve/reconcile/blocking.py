@@ -49,6 +49,11 @@ class Threads:
     def _serve(self) -> None:
         while (call := self._calls.get()) is not _STOP:
             loop, future, fn, args = call
+            if future.cancelled():
+                # its coroutine was cancelled while the call waited for a thread: the call is
+                # dropped, as an executor drops a future cancelled before it starts (reading
+                # the flag from here is one attribute read)
+                continue
             result, error = _captured(fn, args)
             try:
                 loop.call_soon_threadsafe(_settle, future, result, error)

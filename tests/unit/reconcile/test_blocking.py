@@ -68,6 +68,31 @@ def test_a_cancelled_waiter_is_not_answered_and_the_thread_goes_on(threads):
     assert asyncio.run(scenario()) == "next"
 
 
+def test_a_call_whose_waiter_was_cancelled_before_it_started_is_not_made():
+    pool = Threads(1, "test")
+    started, release, ran = threading.Event(), threading.Event(), []
+
+    def first():
+        started.set()
+        release.wait(10)
+
+    async def scenario():
+        running = asyncio.ensure_future(run_blocking(pool, first))
+        queued = asyncio.ensure_future(run_blocking(pool, ran.append, "queued"))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        queued.cancel()
+        await asyncio.sleep(0)
+        release.set()
+        await running
+        return await run_blocking(pool, ran.append, "after")
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        pool.shutdown()
+    assert ran == ["after"], "the cancelled call was dropped; the thread went on to the next"
+
+
 def test_shutdown_drops_calls_not_started_and_ends_the_threads():
     pool = Threads(1, "test")
     started, release, ran = threading.Event(), threading.Event(), []

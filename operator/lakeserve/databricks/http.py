@@ -5,8 +5,9 @@ session's settings into the request (headers, cookies, hooks, proxies and the en
 keeps cookies twice over and follows redirects -- in requests 2.34 on Python 3.11 through
 runtime-checked protocols, each ``isinstance`` a few microseconds. Against the local workspace
 that is a fifth of a call's CPU in the operator (0.65 -> 0.54 ms a call, with the changes here),
-and the three calls of a new object are a quarter of the operator's CPU for it. Nothing here changes what goes on
-the wire or what the SDK sees; a unit test sends the same requests both ways and compares.
+and the three calls of a new object are a quarter of the operator's CPU for it. Nothing here
+changes what goes on the wire or what the SDK sees; a unit test sends the same requests both ways
+and compares.
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ import asyncio
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor
 from typing import Any
 
 _STOP = None
@@ -70,14 +69,13 @@ def _settle(future: asyncio.Future, result: Any, error: BaseException | None) ->
         future.set_result(result)
 
 
-async def run_blocking(threads: Threads | Executor | None, fn: Callable[..., Any],
-                       *args: Any) -> Any:
-    """``fn(*args)`` in one of ``threads`` (an Executor, or None for the loop's default, in
-    tests), its exception raised here as it was."""
-    if isinstance(threads, Threads):
+async def run_blocking(threads: Threads | None, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` in one of ``threads`` (None: the loop's default executor, for tests that
+    build an engine without them), its exception raised here as it was."""
+    if threads is not None:
         return await threads.run(fn, *args)
     loop = asyncio.get_running_loop()
-    result, error = await loop.run_in_executor(threads, _captured, fn, args)
+    result, error = await loop.run_in_executor(None, _captured, fn, args)
     if error is not None:
         raise error
     return result

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -57,7 +56,7 @@ class PassOutcome:
 class Engine(FailureHandling, Deletion):
     def __init__(self, settings: Settings, workspaces: WorkspaceProvider, kube: KubePort,
                  events: EventPort, registrations: Mapping[str, Registration],
-                 executor: Threads | Executor | None = None, metrics: MetricsPort | None = None,
+                 executor: Threads | None = None, metrics: MetricsPort | None = None,
                  tenancy: WorkspaceResolver | None = None):
         self.settings = settings
         self.workspaces = workspaces

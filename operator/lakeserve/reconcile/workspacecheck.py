@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Mapping
-from concurrent.futures import Executor
 from typing import Any
 
 import requests
@@ -48,7 +47,7 @@ class Problem(Exception):
 
 class WorkspaceChecker:
     def __init__(self, settings: Settings, resolver: WorkspaceResolver, kube: KubePort,
-                 events: EventPort, executor: Threads | Executor | None = None,
+                 events: EventPort, executor: Threads | None = None,
                  metrics: MetricsPort | None = None):
         self.settings = settings
         self.resolver = resolver

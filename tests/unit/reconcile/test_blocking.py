@@ -68,18 +68,26 @@ def test_a_cancelled_waiter_is_not_answered_and_the_thread_goes_on(threads):
     assert asyncio.run(scenario()) == "next"
 
 
-def test_a_call_whose_waiter_was_cancelled_before_it_started_is_not_made():
-    pool = Threads(1, "test")
-    started, release, ran = threading.Event(), threading.Event(), []
+async def _queued_behind_a_busy_thread(pool: Threads, ran: list):
+    """The pool's one thread held by a first call, a second call (appending "queued" to
+    ``ran``) waiting behind it; the first ends when ``release`` is set."""
+    started, release = threading.Event(), threading.Event()
 
     def first():
         started.set()
         release.wait(10)
 
+    running = asyncio.ensure_future(run_blocking(pool, first))
+    queued = asyncio.ensure_future(run_blocking(pool, ran.append, "queued"))
+    await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+    return running, queued, release
+
+
+def test_a_call_whose_waiter_was_cancelled_before_it_started_is_not_made():
+    pool, ran = Threads(1, "test"), []
+
     async def scenario():
-        running = asyncio.ensure_future(run_blocking(pool, first))
-        queued = asyncio.ensure_future(run_blocking(pool, ran.append, "queued"))
-        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        running, queued, release = await _queued_behind_a_busy_thread(pool, ran)
         queued.cancel()
         await asyncio.sleep(0)
         release.set()
@@ -94,17 +102,10 @@ def test_a_call_whose_waiter_was_cancelled_before_it_started_is_not_made():
 
 
 def test_shutdown_drops_calls_not_started_and_ends_the_threads():
-    pool = Threads(1, "test")
-    started, release, ran = threading.Event(), threading.Event(), []
-
-    def first():
-        started.set()
-        release.wait(10)
+    pool, ran = Threads(1, "test"), []
 
     async def scenario():
-        running = asyncio.ensure_future(run_blocking(pool, first))
-        queued = asyncio.ensure_future(run_blocking(pool, ran.append, "queued"))
-        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        running, queued, release = await _queued_behind_a_busy_thread(pool, ran)
         pool.shutdown()
         release.set()
         await running
@@ -117,7 +118,7 @@ def test_shutdown_drops_calls_not_started_and_ends_the_threads():
     assert ran == [], "the call queued behind a running one was dropped at shutdown"
 
 
-def test_an_executor_or_none_still_works_for_tests_that_pass_one():
+def test_without_threads_the_loops_default_executor_runs_the_call():
     async def scenario():
         return await run_blocking(None, lambda: 42)
 

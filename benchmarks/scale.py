@@ -57,6 +57,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--drift", type=float, default=60.0,
                         help="the operator's drift interval; the steady state is measured "
                              "over one interval (0 skips it)")
+    parser.add_argument("--latency-n", type=int, default=100,
+                        help="simultaneous applies per round of the first-call comparison")
+    parser.add_argument("--latency-rounds", type=int, default=5,
+                        help="rounds of the first-call comparison, lakeserve and bare kopf "
+                             "alternating (0 skips it)")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare kopf runs")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--workdir", type=Path, help="keep logs here (a temp dir otherwise)")
@@ -85,21 +90,16 @@ def main(argv: list[str] | None = None) -> int:
     env = start_environment(workdir)
     started = time.monotonic()
     pairs: list[tuple[Result, Result | None]] = []
+    rounds: list[tuple[Result, Result | None]] = []
     extra: list[Result] = []
     try:
         for index, n in enumerate(args.n):
-            def ours(n=n):
-                return run_lakeserve(env, n, settings, steady_seconds=args.drift)
-
-            def bare(n=n):
-                return None if args.no_bare else run_bare(env, n)
-            # Alternate which goes first, so a noisy neighbour does not always hit the same one.
-            if index % 2:
-                theirs = bare()
-                pairs.append((ours(), theirs))
-            else:
-                pairs.append((ours(), bare()))
+            pairs.append(_pair(env, n, settings, args.drift, args.no_bare, index))
             _progress(pairs[-1], started)
+        for index in range(0 if args.no_bare else args.latency_rounds):
+            # Short runs: the steady state was measured above.
+            rounds.append(_pair(env, args.latency_n, settings, 0.0, False, index))
+            _progress(rounds[-1], started)
         if args.shards_n:
             extra.append(run_lakeserve(env, args.shards_n, settings, shards=2,
                                        label="lakeserve, 2 shards"))
@@ -111,12 +111,27 @@ def main(argv: list[str] | None = None) -> int:
                                        label="lakeserve, 2 shards, write limit"))
     finally:
         env.cluster.down()
-    _print(args, pairs, extra, time.monotonic() - started, workdir)
+    _print(args, pairs, rounds, extra, time.monotonic() - started, workdir)
     if args.json:
         args.json.write_text(json.dumps([_as_json(r) for pair in pairs for r in pair if r]
-                                        + [_as_json(r) for r in extra], default=list, indent=1))
-    results = [r for pair in pairs for r in pair if r] + extra
+                                        + [_as_json(r) for r in extra]
+                                        + [{**_as_json(r), "round": True}
+                                           for pair in rounds for r in pair if r],
+                                        default=list, indent=1))
+    results = [r for pair in pairs + rounds for r in pair if r] + extra
     return 1 if any(r.failures for r in results) else 0
+
+
+def _pair(env: Environment, n: int, settings: dict[str, str], steady: float, no_bare: bool,
+          index: int) -> tuple[Result, Result | None]:
+    """lakeserve and bare kopf with n objects each; which goes first alternates with index, so
+    that a noisy neighbour does not always hit the same one."""
+    if no_bare:
+        return run_lakeserve(env, n, settings, steady_seconds=steady), None
+    if index % 2:
+        bare = run_bare(env, n)
+        return run_lakeserve(env, n, settings, steady_seconds=steady), bare
+    return run_lakeserve(env, n, settings, steady_seconds=steady), run_bare(env, n)
 
 
 def _as_json(result: Result) -> dict:
@@ -134,7 +149,7 @@ def _progress(pair: tuple[Result, Result | None], started: float) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _print(args, pairs, extra, seconds: float, workdir: Path) -> None:
+def _print(args, pairs, rounds, extra, seconds: float, workdir: Path) -> None:
     results = [r for pair in pairs for r in pair if r] + extra
     load = Path("/proc/loadavg").read_text().split()[:3]
     print(f"\n## Scale ({seconds / 60:.1f} min, load average {' '.join(load)}, logs in "
@@ -142,6 +157,8 @@ def _print(args, pairs, extra, seconds: float, workdir: Path) -> None:
     print(report.convergence_table(pairs), "\n")
     print(report.cost_table(pairs), "\n")
     print(report.ratios(pairs), "\n")
+    if rounds:
+        print(report.first_call_rounds(rounds), "\n")
     print(report.writes_breakdown(results), "\n")
     print(report.keep_table([r for r in results if "write limit" not in r.label]), "\n")
     for result in extra:
@@ -149,7 +166,7 @@ def _print(args, pairs, extra, seconds: float, workdir: Path) -> None:
             print(report.limit_summary(result, 50, args.limit_window))
         else:
             print(report.shards_summary(result))
-    print("\nfailures:", report.failures(results))
+    print("\nfailures:", report.failures(results + [r for pair in rounds for r in pair if r]))
 
 
 if __name__ == "__main__":

@@ -82,6 +82,40 @@ def ratios(pairs: list[tuple[Result, Result | None]]) -> str:
     return "\n".join(lines)
 
 
+def first_call_rounds(rounds: list[tuple[Result, Result | None]]) -> str:
+    """Apply -> first call in repeated rounds: one round of N applies lasts about a second, and
+    its p50 moves several-fold between runs of the same code; the pooled samples do not."""
+    lines = ["| round | N | lakeserve first call p50 / p99 | bare kopf p50 / p99 |",
+             "|---|---|---|---|"]
+    ours_all: list[float] = []
+    bare_all: list[float] = []
+    for index, (ours, bare) in enumerate(rounds, 1):
+        bare_samples = bare.first_call if bare else []
+        ours_all += ours.first_call
+        bare_all += bare_samples
+        lines.append(f"| {index} | {ours.n:,} | {_p50_p99(ours.first_call)} | "
+                     f"{_p50_p99(bare_samples)} |")
+    lines.append(f"| all {len(rounds)} | {len(ours_all):,} | {_p50_p99(ours_all)} | "
+                 f"{_p50_p99(bare_all)} |")
+    lines.append("")
+    lines.append(f"Over the {len(rounds)} rounds: first call p50 "
+                 f"{_ratio(median(ours_all), median(bare_all))}, p99 "
+                 f"{_ratio(percentile(ours_all, .99), percentile(bare_all, .99))} bare kopf's; "
+                 f"operator CPU per object {_pooled_cpu(r[0] for r in rounds):.1f} ms, bare kopf "
+                 f"{_pooled_cpu(r[1] for r in rounds if r[1]):.1f} ms")
+    return "\n".join(lines)
+
+
+def _pooled_cpu(results) -> float:
+    results = list(results)
+    objects = sum(r.n for r in results)
+    return 1000 * sum(_operator_cpu(r) for r in results) / objects if objects else float("nan")
+
+
+def _p50_p99(samples: list[float]) -> str:
+    return f"{median(samples):.2f} / {percentile(samples, 0.99):.2f} s" if samples else "–"
+
+
 def writes_breakdown(results: list[Result]) -> str:
     lines = ["| run | N | Kubernetes writes per object, by request |", "|---|---|---|"]
     for result in results:

@@ -1,12 +1,14 @@
 """kopf wiring, and nothing else: watch events go to the scheduler, which runs the engine.
 
-Per managed kind one watch-event handler, which feeds the scheduler (one timer heap for every
-object, running the engine), and nothing else: no per-object daemons, no kopf deletion handlers
-(the engine keeps its own ``lakeserve.dev/finalizer``), no kopf index (kopf's matching of an
-index's filters alone cost as much per watch event as the handler), so kopf writes nothing to
-those objects. The workspace kinds, Workspace and ClusterWorkspace (a few objects), have a
-daemon each (their worker), a watch-event handler and a kopf deletion handler that keeps a
-workspace object while objects still need it (asking the API server which, when deleting).
+The managed kinds (thousands of objects) are watched by the operator itself
+(``lakeserve.watch``: list, then watch, straight into the scheduler's ``notice``; kopf's
+per-event machinery was a quarter of the operator's CPU), one watch per kind and namespace
+served. kopf has no handler for them: no per-object daemons, no deletion handlers (the engine
+keeps its own ``lakeserve.dev/finalizer``), no index, so kopf neither reads nor writes them.
+kopf runs the rest: start-up and clean-up, peering, probes, and the workspace kinds, Workspace
+and ClusterWorkspace (a few objects), which have a daemon each (their worker), a watch-event
+handler and a kopf deletion handler that keeps a workspace object while objects still need it
+(asking the API server which, when deleting).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import random
 from typing import Any
 
 import kopf
+from kopf._cogs.structs.references import match_namespace  # kopf's reading of its own patterns
 
 from lakeserve.api import WORKSPACE_KINDS
 from lakeserve.api.common import GROUP, VERSION
@@ -31,11 +34,11 @@ from lakeserve.databricks.tenants import WorkspaceClients
 from lakeserve.databricks.http import http_session
 from lakeserve.databricks.workspace import WorkspaceProvider
 from lakeserve.kinds import registrations
-from lakeserve.kube import KubeApi
+from lakeserve.kube import KubeApi, collection
 from lakeserve.metrics import Metrics
 from lakeserve.peering import StreamPauses, follow
 from lakeserve.reconcile.blocking import Threads, run_blocking
-from lakeserve.reconcile.engine import Engine, Registration
+from lakeserve.reconcile.engine import Engine
 from lakeserve.reconcile.scheduler import Scheduler
 from lakeserve.reconcile.workers import WorkerScheduler
 from lakeserve.reconcile.workspacecheck import WorkspaceChecker
@@ -49,6 +52,7 @@ from lakeserve.redact import install_log_redaction
 from lakeserve.resources.base import Event
 from lakeserve.settings import Settings
 from lakeserve.sharding import label_selector
+from lakeserve.watch import KindWatch
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +79,11 @@ class Runtime:
     builder: ClientBuilder | None = None
     # Where the managed objects live: the namespaces given, or None for all of them.
     served_namespaces: list[str] | None = None
+    # kopf namespace patterns (globs, negations) given instead of names: watched cluster-wide,
+    # objects of other namespaces dropped on arrival.
+    namespace_patterns: list[str] | None = None
     warming: asyncio.Task | None = None
+    watches: list[asyncio.Task] = []
 
 
 runtime = Runtime()
@@ -121,6 +129,7 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     if runtime.pauses:
         runtime.pauses.attach(runtime.scheduler)
     runtime.dispatcher = asyncio.create_task(runtime.scheduler.run(), name="lakeserve scheduler")
+    runtime.watches = _start_watches(config, selector)
     if config.default_workspace:
         runtime.warming = asyncio.create_task(_warm(runtime.resolver.default),
                                               name="lakeserve default workspace")
@@ -167,9 +176,31 @@ def _engines(config: Settings, metrics: Metrics) -> tuple[Engine, WorkspaceCheck
     return engine, checker
 
 
+def _start_watches(config: Settings, selector: str | None) -> list[asyncio.Task]:
+    """One watch per managed kind and namespace served (or one cluster-wide)."""
+    tasks = []
+    for registration in registrations(config).values():
+        info = registration.info
+        deliver = functools.partial(_deliver, info.kind)
+        for namespace in runtime.served_namespaces or [None]:
+            watch = KindWatch(runtime.kube, collection(info, namespace), deliver, selector)
+            tasks.append(asyncio.create_task(
+                watch.run(), name=f"lakeserve watch {info.plural} {namespace or '(all)'}"))
+    return tasks
+
+
+def _deliver(kind: str, body: Any, event_type: str | None) -> None:
+    patterns = runtime.namespace_patterns
+    if patterns and not matches_namespace((body.get("metadata") or {}).get("namespace", ""),
+                                          patterns):
+        return
+    if runtime.scheduler:
+        runtime.scheduler.notice(kind, body, event_type)
+
+
 @kopf.on.cleanup()
 async def cleanup(**_: Any) -> None:
-    for task in (runtime.dispatcher, runtime.warming):
+    for task in (runtime.dispatcher, runtime.warming, *runtime.watches):
         if task:
             task.cancel()
     if runtime.executor:
@@ -178,15 +209,6 @@ async def cleanup(**_: Any) -> None:
         runtime.builder.shutdown()
     if runtime.kube:
         await runtime.kube.close()
-
-
-def _register(registration: Registration) -> None:
-    kind, plural = registration.info.kind, registration.info.plural
-
-    @kopf.on.event(GROUP, VERSION, plural, id=f"{plural}-notice")
-    async def notice(body: kopf.Body, type: str | None, **_: Any) -> None:  # noqa: A002
-        if runtime.scheduler:
-            runtime.scheduler.notice(kind, body, type)
 
 
 def _register_workspace_kind(info: KindInfo) -> None:
@@ -221,10 +243,7 @@ def workspace_kinds_served(settings: Settings) -> list[KindInfo]:
             if info.kind != CLUSTER_KIND or serves_cluster_workspaces(settings)]
 
 
-_MANAGED = list(registrations(Settings()).values())
-MANAGED_INFOS = [_registration.info for _registration in _MANAGED]
-for _registration in _MANAGED:
-    _register(_registration)
+MANAGED_INFOS = [_registration.info for _registration in registrations(Settings()).values()]
 for _info in workspace_kinds_served(Settings.from_env()):
     _register_workspace_kind(_info)
 
@@ -249,9 +268,13 @@ def run_operator(namespaces: list[str], all_namespaces: bool, liveness: str | No
         # The engine logs what happens to each object itself.
         logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     runtime.served_namespaces = served_namespaces(namespaces, all_namespaces)
+    runtime.namespace_patterns = None if all_namespaces or runtime.served_namespaces \
+        else list(namespaces) or None
     if config.peering:
-        runtime.pauses = follow((f"{r.info.plural}.{VERSION}.{GROUP}"
-                                 for r in registrations(config).values()), verbose)
+        # kopf holds back its own watch-streams while another replica is active: those of the
+        # workspace kinds, which it watches in the same namespaces as the managed kinds.
+        runtime.pauses = follow((f"{info.plural}.{VERSION}.{GROUP}"
+                                 for info in workspace_kinds_served(config)), verbose)
     kopf.run(clusterwide=all_namespaces, namespaces=namespaces, liveness_endpoint=liveness,
              **_peering(config))
     return 0
@@ -277,6 +300,11 @@ def _peering(config: Settings) -> dict[str, Any]:
         return {"standalone": True}
     priority = config.peering_priority or random.randint(1, 2**30)
     return {"standalone": False, "peering_name": config.peering, "priority": priority}
+
+
+def matches_namespace(namespace: str, patterns: list[str]) -> bool:
+    """Whether kopf, given these --namespace patterns, would serve the namespace."""
+    return any(match_namespace(namespace, pattern) for pattern in patterns)
 
 
 def served_namespaces(namespaces: list[str], all_namespaces: bool) -> list[str] | None:

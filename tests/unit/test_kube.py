@@ -196,3 +196,68 @@ def test_a_kind_is_listed_page_by_page_until_no_continue_token(namespace, path):
     assert [item["metadata"]["name"] for item in items] == [f"ep-{i}" for i in range(5)]
     assert server.queries == [(path, {"limit": "2"}), (path, {"limit": "2", "continue": "2"}),
                               (path, {"limit": "2", "continue": "4"})]
+
+
+class WatchingApiServer(ApiServer):
+    """Streams a watch's events in small pieces, as a busy API server does."""
+
+    def __init__(self, events: list[dict]):
+        super().__init__()
+        self.events = events
+        self.queries: list[dict] = []
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.query.get("watch") != "1":
+            return await super().handle(request)
+        self.queries.append(dict(request.query))
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        self.requests.append((request.method, request.path, token, None))
+        if token != self.valid:
+            return web.json_response({"message": "Unauthorized"}, status=401)
+        response = web.StreamResponse()
+        await response.prepare(request)
+        data = b"".join(json.dumps(event).encode() + b"\n" for event in self.events)
+        for start in range(0, len(data), 7):
+            await response.write(data[start:start + 7])
+        await response.write_eof()
+        return response
+
+
+def _watched(kube, query=None):
+    async def collect():
+        return [json.loads(line) async for line in kube.stream(
+            "/apis/lakeserve.dev/v1alpha1/namespaces/ns/servingendpoints",
+            query or {"watch": "1", "resourceVersion": "7"}, 60.0)]
+    return collect()
+
+
+def test_a_watch_streams_whole_lines_until_the_server_ends_it():
+    events = [{"type": "ADDED", "object": {"metadata": {"name": f"ep-{i}",
+                                                        "annotations": {"x": "y" * 300}}}}
+              for i in range(3)]
+    server = WatchingApiServer(events)
+    seen, _ = run(_watched, server)
+    assert seen == events
+    assert server.queries == [{"watch": "1", "resourceVersion": "7"}]
+
+
+def test_a_watch_refused_for_its_token_logs_in_again_and_fails_for_the_retry():
+    server = WatchingApiServer([])
+    server.valid = "t2"
+
+    async def scenario(kube):
+        with pytest.raises(KubeError) as refused:
+            await _watched(kube)
+        assert refused.value.status == 401
+        return await _watched(kube)  # the retry goes out with the new login
+
+    seen, _ = run(scenario, server, tokens=("t1", "t2"))
+    assert seen == [] and [token for *_, token, _ in server.requests] == ["t1", "t2"]
+
+
+def test_a_listing_page_is_read_with_its_query():
+    server = PagingApiServer(["a", "b", "c"])
+    answer, _ = run(lambda kube: kube.list_page(
+        "/apis/lakeserve.dev/v1alpha1/namespaces/ns/servingendpoints", {"limit": "2"}), server)
+    assert [item["metadata"]["name"] for item in answer["items"]] == ["a", "b"]
+    assert answer["metadata"]["continue"] == "2"

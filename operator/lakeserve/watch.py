@@ -70,6 +70,9 @@ class KindWatch:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the API server or the network; retry
+                if getattr(exc, "status", None) == 410:  # the watch refused outright as Gone
+                    self.version = None
+                    continue
                 log.warning("watching %s failed (%s); retrying in %.0f s", self.collection,
                             _brief(exc), delay)
                 await asyncio.sleep(delay)

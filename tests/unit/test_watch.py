@@ -112,6 +112,18 @@ def test_an_expired_version_lists_again_and_reports_what_vanished_meanwhile():
     assert [w["resourceVersion"] for w in port.watches] == ["10", "31"]
 
 
+class Gone(Exception):
+    status = 410  # as the API server's answer to a watch from a version it no longer has
+
+
+def test_a_watch_answered_410_outright_lists_again_at_once(monkeypatch):
+    port = Port([page([obj("a", "5")], "10"), page([obj("a", "5")], "40")], [Gone("Gone"), []])
+    delivered, sleeps = scenario(port, monkeypatch=monkeypatch)
+    assert delivered == [(None, "a"), (None, "a")]
+    assert [w["resourceVersion"] for w in port.watches] == ["10", "40", "40"]
+    assert sleeps == [watch.RECONNECT]  # no pause before listing again
+
+
 def test_failures_are_retried_with_growing_pauses_resuming_where_the_watch_was(monkeypatch):
     refused = {"type": "ERROR", "object": {"code": 500, "reason": "InternalError",
                                            "message": "etcd unavailable"}}

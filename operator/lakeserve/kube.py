@@ -105,16 +105,8 @@ class KubeApi:
                            page: int = _LIST_PAGE) -> list[dict]:
         """Every object of a kind, in one namespace or (None) in all, read in pages; with no
         label selector: what all shards manage, not only this replica's."""
-        base = collection(info, namespace)
-        items: list[dict] = []
-        token = ""
-        while True:
-            query = {"limit": str(page), **({"continue": token} if token else {})}
-            answer = json.loads(await self._request("GET", f"{base}?{urlencode(query)}"))
-            items.extend(answer.get("items") or [])
-            token = (answer.get("metadata") or {}).get("continue") or ""
-            if not token:
-                return items
+        items, _ = await self.list_items(collection(info, namespace), {}, page)
+        return items
 
     async def namespace_labels(self, name: str) -> dict[str, str] | None:
         """The labels of a namespace; None when it does not exist."""
@@ -122,10 +114,21 @@ class KubeApi:
         return None if namespace is None else dict(
             (namespace.get("metadata") or {}).get("labels") or {})
 
-    # ---- WatchPort (lakeserve.watch) -----------------------------------------------------
+    # ---- lists, and the WatchPort (lakeserve.watch) -------------------------------------
 
-    async def list_page(self, path: str, query: Mapping[str, str]) -> dict:
-        return json.loads(await self._request("GET", f"{path}?{urlencode(query)}"))
+    async def list_items(self, path: str, query: Mapping[str, str],
+                         page: int = _LIST_PAGE) -> tuple[list[dict], str]:
+        """Every item of a collection, read in pages, and the list's resourceVersion."""
+        items: list[dict] = []
+        version, token = "", ""
+        while True:
+            paged = {**query, "limit": str(page), **({"continue": token} if token else {})}
+            answer = json.loads(await self._request("GET", f"{path}?{urlencode(paged)}"))
+            items.extend(answer.get("items") or [])
+            meta = answer.get("metadata") or {}
+            version, token = meta.get("resourceVersion") or version, meta.get("continue") or ""
+            if not token:
+                return items, version
 
     async def stream(self, path: str, query: Mapping[str, str],
                      read_timeout: float) -> AsyncIterator[bytes]:

@@ -37,7 +37,8 @@ class Expired(Exception):
 
 
 class WatchPort(Protocol):
-    async def list_page(self, path: str, query: Mapping[str, str]) -> dict: ...
+    async def list_items(self, path: str,
+                         query: Mapping[str, str]) -> tuple[list[dict], str]: ...
 
     def stream(self, path: str, query: Mapping[str, str],
                read_timeout: float) -> AsyncIterator[bytes]: ...
@@ -47,12 +48,11 @@ class KindWatch:
     """One kind in one namespace (or, with None, in all): runs until cancelled."""
 
     def __init__(self, port: WatchPort, collection: str, deliver: Deliver,
-                 selector: str | None = None, page: int = 500):
+                 selector: str | None = None):
         self.port = port
         self.collection = collection  # e.g. /apis/lakeserve.dev/v1alpha1/namespaces/ns/...
         self.deliver = deliver
         self.selector = selector
-        self.page = page
         self.known: dict[str, dict] = {}  # uid -> the metadata a DELETED report needs
         self.version: str | None = None  # where the watch resumes; None: list first
 
@@ -79,16 +79,7 @@ class KindWatch:
                 delay = min(RETRY_MAX, delay * 2)
 
     async def _list(self) -> str:
-        items, version, token = [], "", ""
-        while True:
-            query = {"limit": str(self.page), **self._selector(),
-                     **({"continue": token} if token else {})}
-            answer = await self.port.list_page(self.collection, query)
-            items.extend(answer.get("items") or [])
-            meta = answer.get("metadata") or {}
-            version, token = meta.get("resourceVersion") or version, meta.get("continue")
-            if not token:
-                break
+        items, version = await self.port.list_items(self.collection, self._selector())
         listed = {}
         for item in items:
             listed[_uid(item)] = _identity(item)

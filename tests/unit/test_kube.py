@@ -183,8 +183,9 @@ class PagingApiServer(ApiServer):
         start = int(request.query.get("continue") or 0)
         end = start + int(request.query["limit"])
         token = str(end) if end < len(self.names) else ""
-        return web.json_response({"metadata": {"continue": token}, "items": [
-            {"metadata": {"name": name}} for name in self.names[start:end]]})
+        return web.json_response({"metadata": {"continue": token, "resourceVersion": "7"},
+                                  "items": [{"metadata": {"name": name}}
+                                            for name in self.names[start:end]]})
 
 
 @pytest.mark.parametrize("namespace, path", [
@@ -255,9 +256,13 @@ def test_a_watch_refused_for_its_token_logs_in_again_and_fails_for_the_retry():
     assert seen == [] and [token for *_, token, _ in server.requests] == ["t1", "t2"]
 
 
-def test_a_listing_page_is_read_with_its_query():
+def test_a_watch_listing_reads_every_page_with_its_selector_and_keeps_the_version():
     server = PagingApiServer(["a", "b", "c"])
-    answer, _ = run(lambda kube: kube.list_page(
-        "/apis/lakeserve.dev/v1alpha1/namespaces/ns/servingendpoints", {"limit": "2"}), server)
-    assert [item["metadata"]["name"] for item in answer["items"]] == ["a", "b"]
-    assert answer["metadata"]["continue"] == "2"
+    path = "/apis/lakeserve.dev/v1alpha1/namespaces/ns/servingendpoints"
+    (items, version), _ = run(lambda kube: kube.list_items(
+        path, {"labelSelector": "lakeserve.dev/shard=1"}, page=2), server)
+    assert [item["metadata"]["name"] for item in items] == ["a", "b", "c"]
+    assert version == "7"
+    shard = {"labelSelector": "lakeserve.dev/shard=1"}
+    assert server.queries == [(path, {**shard, "limit": "2"}),
+                              (path, {**shard, "limit": "2", "continue": "2"})]

@@ -29,18 +29,18 @@ def event(kind: str, body: dict) -> dict:
 
 
 class Port:
-    """List pages and watch streams, answered in order; a stream is a list of events, or an
+    """Listings and watch streams, answered in order; a stream is a list of events, or an
     exception raised instead; when the streams run out the scenario ends."""
 
-    def __init__(self, pages: list[dict], streams: list):
-        self.pages, self.streams = list(pages), list(streams)
+    def __init__(self, listings: list[tuple[list[dict], str]], streams: list):
+        self.listings, self.streams = list(listings), list(streams)
         self.lists: list[dict] = []
         self.watches: list[dict] = []
 
-    async def list_page(self, path, query):
+    async def list_items(self, path, query):
         assert path == PATH
         self.lists.append(dict(query))
-        return self.pages.pop(0)
+        return self.listings.pop(0)
 
     async def stream(self, path, query, read_timeout):
         assert read_timeout > watch.WATCH_SECONDS  # the server ends a watch before we give up
@@ -54,9 +54,8 @@ class Port:
             yield json.dumps(item).encode()
 
 
-def page(items: list[dict], version: str, token: str = "") -> dict:
-    return {"metadata": {"resourceVersion": version, **({"continue": token} if token else {})},
-            "items": items}
+def listing(items: list[dict], version: str) -> tuple[list[dict], str]:
+    return items, version
 
 
 def scenario(port: Port, selector: str | None = None, monkeypatch=None):
@@ -69,29 +68,28 @@ def scenario(port: Port, selector: str | None = None, monkeypatch=None):
     if monkeypatch:
         monkeypatch.setattr(watch.asyncio, "sleep", sleep)
     kind_watch = KindWatch(port, PATH, lambda body, kind: delivered.append(
-        (kind, body["metadata"]["name"])), selector, page=2)
+        (kind, body["metadata"]["name"])), selector)
     with pytest.raises(Done):
         asyncio.run(kind_watch.run())
     return delivered, sleeps
 
 
 def test_the_listing_goes_out_first_then_the_watch_from_its_version():
-    port = Port([page([obj("a", "5"), obj("b", "6")], "10", token="next"),
-                 page([obj("c", "7")], "10")],
+    port = Port([listing([obj("a", "5"), obj("b", "6"), obj("c", "7")], "10")],
                 [[event("ADDED", obj("d", "11")), event("MODIFIED", obj("a", "12")),
                   event("DELETED", obj("b", "13"))]])
     delivered, _ = scenario(port, selector="lakeserve.dev/shard=1")
     assert delivered == [(None, "a"), (None, "b"), (None, "c"), ("ADDED", "d"),
                          ("MODIFIED", "a"), ("DELETED", "b")]
     shard = {"labelSelector": "lakeserve.dev/shard=1"}
-    assert port.lists == [{"limit": "2", **shard}, {"limit": "2", "continue": "next", **shard}]
+    assert port.lists == [shard]
     assert port.watches[0] == {"watch": "1", "allowWatchBookmarks": "true",
                                "resourceVersion": "10",
                                "timeoutSeconds": str(watch.WATCH_SECONDS), **shard}
 
 
 def test_an_ended_watch_resumes_from_the_last_version_seen_bookmarks_included():
-    port = Port([page([], "10")],
+    port = Port([listing([], "10")],
                 [[event("ADDED", obj("a", "11")),
                   {"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "20"}}}],
                  []])
@@ -104,7 +102,7 @@ def test_an_ended_watch_resumes_from_the_last_version_seen_bookmarks_included():
 def test_an_expired_version_lists_again_and_reports_what_vanished_meanwhile():
     gone = {"type": "ERROR", "object": {"kind": "Status", "code": 410, "reason": "Expired",
                                         "message": "too old resource version"}}
-    port = Port([page([obj("a", "5"), obj("b", "6")], "10"), page([obj("a", "30")], "31")],
+    port = Port([listing([obj("a", "5"), obj("b", "6")], "10"), listing([obj("a", "30")], "31")],
                 [[event("ADDED", obj("c", "11")), gone]])
     delivered, _ = scenario(port)
     assert delivered == [(None, "a"), (None, "b"), ("ADDED", "c"),
@@ -117,7 +115,7 @@ class Gone(Exception):
 
 
 def test_a_watch_answered_410_outright_lists_again_at_once(monkeypatch):
-    port = Port([page([obj("a", "5")], "10"), page([obj("a", "5")], "40")], [Gone("Gone"), []])
+    port = Port([listing([obj("a", "5")], "10"), listing([obj("a", "5")], "40")], [Gone("Gone"), []])
     delivered, sleeps = scenario(port, monkeypatch=monkeypatch)
     assert delivered == [(None, "a"), (None, "a")]
     assert [w["resourceVersion"] for w in port.watches] == ["10", "40", "40"]
@@ -127,7 +125,7 @@ def test_a_watch_answered_410_outright_lists_again_at_once(monkeypatch):
 def test_failures_are_retried_with_growing_pauses_resuming_where_the_watch_was(monkeypatch):
     refused = {"type": "ERROR", "object": {"code": 500, "reason": "InternalError",
                                            "message": "etcd unavailable"}}
-    port = Port([page([], "10")],
+    port = Port([listing([], "10")],
                 [ConnectionResetError("reset"), [event("ADDED", obj("a", "11")), refused],
                  OSError("unreachable"), [], ConnectionResetError("reset")])
     delivered, sleeps = scenario(port, monkeypatch=monkeypatch)
@@ -140,13 +138,13 @@ def test_failures_are_retried_with_growing_pauses_resuming_where_the_watch_was(m
 
 def test_a_failed_listing_is_retried_before_any_watch(monkeypatch):
     class FailingOnce(Port):
-        async def list_page(self, path, query):
+        async def list_items(self, path, query):
             if not self.lists:
                 self.lists.append({})
                 raise OSError("storage is (re)initializing")
-            return await super().list_page(path, query)
+            return await super().list_items(path, query)
 
-    port = FailingOnce([page([obj("a", "5")], "10")], [])
+    port = FailingOnce([listing([obj("a", "5")], "10")], [])
     delivered, sleeps = scenario(port, monkeypatch=monkeypatch)
     assert delivered == [(None, "a")] and sleeps == [1.0]
     assert [w["resourceVersion"] for w in port.watches] == ["10"]

@@ -127,8 +127,9 @@ def writes_breakdown(results: list[Result]) -> str:
 def keep_table(results: list[Result]) -> str:
     lines = ["| run | N | Databricks calls per object until all Ready | reads per object "
              "before its Ready | creates per object (max) "
-             "| 429s | steady: reads / object / drift interval | steady: Databricks writes "
-             "| steady: K8s writes |", "|---|---|---|---|---|---|---|---|---|"]
+             "| 429s | drift interval | steady: reads / object / drift interval "
+             "| steady: Databricks writes | steady: K8s writes |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for result in results:
         calls = ", ".join(f"{k} {v / result.n:.2f}" for k, v in sorted(result.calls.items()))
         before = result.extra.get("reads_before_ready")
@@ -137,8 +138,9 @@ def keep_table(results: list[Result]) -> str:
             f"| {result.label} | {result.n:,} | {calls} | "
             f"{'–' if before is None else f'{before:.2f}'} | {result.creates_max_per_object} | "
             f"{result.throttled} | "
-            + (f"{steady['reads_per_object_per_interval']:.2f} | {steady['databricks_writes']} | "
-               f"{steady['k8s_writes']} |" if steady else "– | – | – |"))
+            + (f"{steady['seconds']:.0f} s | {steady['reads_per_object_per_interval']:.2f} | "
+               f"{steady['databricks_writes']} | {steady['k8s_writes']} |"
+               if steady else "– | – | – | – |"))
     return "\n".join(lines)
 
 

@@ -1,7 +1,8 @@
 """Benchmark: N ServingEndpoints applied at once, lakeserve beside a bare kopf operator.
 
-One invocation starts a dev cluster (kube-apiserver + etcd, with an audit log of writes) and,
-for each N, in a fresh namespace each:
+One invocation starts a dev cluster (kube-apiserver + etcd, with an audit log of writes), writes
+100 objects of each kind there to warm the API server up (``warm_up``) and, for each N, in a
+fresh namespace each:
 
   * lakeserve: the operator as a process against a fresh local workspace (write limit off,
     endpoints provisioned in 1 s); N endpoints created by 8 concurrent clients;
@@ -33,11 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import yaml  # noqa: E402
 from scaling import bare_operator, report  # noqa: E402
 from scaling.audit import AuditLog, write_policy  # noqa: E402
-from scaling.runs import Environment, Result, run_bare, run_lakeserve  # noqa: E402
+from scaling.runs import Environment, Result, run_bare, run_lakeserve, warm_up  # noqa: E402
 
 from lakeserve.devcluster import DevCluster, find_kubectl  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+WARM_UP_N = 100  # objects of each kind written before the first measured run
 DRIFT_PER_OBJECT = 0.03  # seconds of drift interval per object of a run, at least
 
 
@@ -90,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     settings = {"write_limit": "0"}
     env = start_environment(workdir)
+    warm_up(env, WARM_UP_N)
     started = time.monotonic()
     pairs: list[tuple[Result, Result | None]] = []
     rounds: list[tuple[Result, Result | None]] = []

@@ -95,6 +95,12 @@ runtime = Runtime()
 # short-lived objects die before they are looked at: 0.42 s (100, 4, 0), each young collection
 # about 3 ms.
 GC_THRESHOLDS = (5000, 20, 20)
+# Passes at once, per Databricks thread. Many, so that a burst of new objects gets its first
+# reads early: a pass waiting for a thread or for Kubernetes costs nothing but a coroutine, and
+# the threads bound the calls to Databricks anyway. With 4 the last of 1,000 applies waited up
+# to 3-4.5 s for a slot (first call p50 0.7-2.2 s, 16: 0.2-0.3 s) at the same CPU per object
+# (A/B, BENCHMARKS.md). A bound at all keeps a burst from piling up in memory.
+PASSES_PER_THREAD = 16
 
 
 @kopf.on.startup()
@@ -121,10 +127,7 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     if config.metrics_port:
         metrics.serve(config.metrics_port)
     engine, checker = _engines(config, metrics)
-    # Passes at once: several per Databricks thread, so that while some wait for Kubernetes the
-    # threads stay busy and a burst of new objects gets its first reads early; a bound at all
-    # keeps such a burst from piling up in memory.
-    runtime.scheduler = Scheduler(engine, concurrency=4 * config.workers)
+    runtime.scheduler = Scheduler(engine, concurrency=PASSES_PER_THREAD * config.workers)
     runtime.workspace_scheduler = WorkerScheduler(checker)
     if runtime.pauses:
         runtime.pauses.attach(runtime.scheduler)

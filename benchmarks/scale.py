@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def drift_interval(least: float, n: int) -> float:
     """The operator's drift interval for a run of n objects: ``least``, and at least 30 ms per
-    object (150 s at 5,000), so that it outlasts the run's convergence (96-106 s at 5,000 here).
+    object (150 s at 5,000), so that it outlasts the run's convergence (95-99 s at 5,000 here).
     A shorter one would put drift reads of the objects Ready early into the figures of the
     convergence -- work bare kopf does not do, and that a user at the default interval (300 s)
     would not see in those seconds. 0: no steady state measured."""
